@@ -1,0 +1,34 @@
+"""Product-analytics events on OpenTelemetry.
+
+A call of a function decorated with :func:`track` becomes a span plus one *product event*: an
+OpenTelemetry log record with an event name, carrying only the attributes you declared,
+correlated with the trace. See the README for the full tour.
+"""
+
+from .api import AttributeSource, TrackedFunction, emit, track
+from .consent import is_enabled, set_enabled
+from .context import product_context
+from .errors import ProductEventsError, ProductEventsWarning
+from .extract import Call
+from .providers import Setup, configure, flush, shutdown
+from .stats import stats
+from .version import __version__
+
+__all__ = [
+    "AttributeSource",
+    "Call",
+    "ProductEventsError",
+    "ProductEventsWarning",
+    "Setup",
+    "TrackedFunction",
+    "__version__",
+    "configure",
+    "emit",
+    "flush",
+    "is_enabled",
+    "product_context",
+    "set_enabled",
+    "shutdown",
+    "stats",
+    "track",
+]

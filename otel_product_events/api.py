@@ -1,0 +1,129 @@
+"""The public entry points :func:`track` and :func:`emit`, kept thin.
+
+``track`` decides everything it can at decoration time: the callable's kind, its qualified
+name, and the compiled attribute sources, then wraps it with wrapt so that name, docstring,
+signature and ``inspect`` answers stay those of the original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import wrapt
+
+from . import guard, semconv
+from .consent import SWITCH
+from .events import emit_event, new_attributes
+from .extract import Call, compile_attributes, signature_of
+from .tracking import TrackRecorder
+from .values import IS_NONE, Unsupported, to_attribute_value
+from .wrappers import build_wrapper, kind_of
+
+_F = TypeVar("_F")
+
+#: Where an attribute's value comes from: ``"param.path"``, ``"return.path"`` or a callable.
+AttributeSource = str | Callable[[Call], object]
+
+
+class TrackedFunction(wrapt.FunctionWrapper[..., Any]):
+    """A function wrapped by :func:`track`; it behaves as the function itself."""
+
+    def __reduce_ex__(self, protocol: object) -> str:
+        # Pickle by reference, as for the plain function (multiprocessing, pools): the name
+        # resolves to this same wrapper in the importing process.
+        return str(self.__qualname__)
+
+
+def _check_event_name(event_name: object, caller: str) -> str:
+    if callable(event_name) and not isinstance(event_name, str):
+        raise TypeError(
+            f"{caller}() needs an event name first: write @{caller}(\"thing.happened\"), "
+            f"not @{caller}"
+        )
+    if not isinstance(event_name, str) or not event_name.strip():
+        raise TypeError(f"{caller}() event name must be a non-empty string, got {event_name!r}")
+    return event_name
+
+
+def _function_name(function: object) -> str:
+    target = getattr(function, "__func__", function)
+    module = getattr(target, "__module__", None)
+    qualname = getattr(target, "__qualname__", None) or getattr(target, "__name__", repr(target))
+    return f"{module}.{qualname}" if module else str(qualname)
+
+
+def track(
+    event_name: str,
+    *,
+    attributes: Mapping[str, AttributeSource] | None = None,
+    span: bool = True,
+    span_name: str | None = None,
+) -> Callable[[_F], _F]:
+    """Decorator: each call runs in a span and, when it ends, emits the product event
+    ``event_name`` carrying only the declared ``attributes``.
+
+    ``attributes`` maps an attribute name to its source: a parameter and optional dotted path
+    (``"team_id"``, ``"self.team_id"``, ``"incident.owner.id"``), the return value or a path
+    into it (``"return"``, ``"return.id"``), or a callable receiving a :class:`Call`. Nothing
+    else about the call is captured.
+
+    Works on functions, methods, classmethods, staticmethods, async functions, generators and
+    async generators. ``span=False`` skips the span (the event then correlates with the caller's
+    span); ``span_name`` defaults to the function's qualified name.
+    """
+    name = _check_event_name(event_name, "track")
+
+    def decorate(function: _F) -> _F:
+        if not callable(function) and not hasattr(function, "__func__"):
+            raise TypeError(f"@track({name!r}) decorates functions, not {type(function).__name__}")
+        target: Any = getattr(function, "__func__", function)
+        function_name = _function_name(function)
+        plan = compile_attributes(name, attributes, signature_of(target), function_name)
+        recorder = TrackRecorder(
+            name, function_name, plan,
+            span_name=span_name or str(getattr(target, "__qualname__", function_name)),
+            with_span=span,
+        )
+        wrapper = build_wrapper(kind_of(function), recorder)
+        return TrackedFunction(function, wrapper)  # type: ignore[arg-type, return-value]
+
+    return decorate
+
+
+def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> None:
+    """Emits the product event ``event_name`` now, with ``attributes``, in the current span.
+
+    Never raises into the caller: an invalid name or value is reported and dropped.
+    """
+    if not SWITCH.on:
+        return
+    try:
+        if not isinstance(event_name, str) or not event_name.strip():
+            guard.count("events_dropped")
+            guard.warn("emit-name", "otel_product_events: emit() needs a non-empty string "
+                       "event name, got a %s; the event is dropped.", type(event_name).__name__)
+            return
+        record = new_attributes()
+        if attributes:
+            _add_values(event_name, attributes, record)
+        emit_event(event_name, record)
+    except Exception as error:
+        guard.internal_error("emit", error)
+
+
+def _add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if not isinstance(key, str) or not key or key in semconv.RESERVED_KEYS:
+            guard.dropped_attribute(
+                f"{event_name}:key", "otel_product_events: event %r drops an attribute whose "
+                "name is empty, not a string, or set by the library itself.", event_name)
+            continue
+        converted = to_attribute_value(value)
+        if isinstance(converted, Unsupported):
+            if converted is not IS_NONE:
+                guard.dropped_attribute(
+                    f"{event_name}:{key}", "otel_product_events: event %r drops attribute %r: %s.",
+                    event_name, key, converted.reason)
+            continue
+        into[key] = converted

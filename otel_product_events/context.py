@@ -1,0 +1,89 @@
+"""Product context: attributes added to every event emitted inside a ``with`` block.
+
+It lives in a :class:`contextvars.ContextVar`, so it follows asyncio tasks and threads started
+with a copied context, and each block restores exactly what it found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
+from types import MappingProxyType, TracebackType
+
+from . import guard
+from .values import AttributeValue, Unsupported, to_attribute_value
+
+_EMPTY: Mapping[str, AttributeValue] = MappingProxyType({})
+_current: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
+    "otel_product_events.product_context", default=_EMPTY
+)
+
+
+def current() -> Mapping[str, AttributeValue]:
+    """The product context attributes in effect here (read-only)."""
+    return _current.get()
+
+
+class product_context:
+    """Adds ``attributes`` to every product event emitted inside the block.
+
+    >>> with product_context({"team.id": team.id}):
+    ...     create_incident(...)
+
+    Inner blocks add to (and may override) outer ones. Values are checked once, on entry; one
+    that cannot be sent is dropped with a warning. Works with ``with`` and ``async with``.
+    """
+
+    __slots__ = ("_attributes", "_token")
+
+    def __init__(self, attributes: Mapping[str, object]) -> None:
+        if not isinstance(attributes, Mapping):
+            raise TypeError(
+                f"product_context() takes a mapping of attributes, not {type(attributes).__name__}"
+            )
+        self._attributes = _clean(attributes)
+        self._token: Token[Mapping[str, AttributeValue]] | None = None
+
+    def __enter__(self) -> product_context:
+        if self._token is not None:
+            raise RuntimeError("this product_context is already entered; create a new one")
+        merged = {**_current.get(), **self._attributes}
+        self._token = _current.set(MappingProxyType(merged))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+            self._token = None
+
+    async def __aenter__(self) -> product_context:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, traceback)
+
+
+def _clean(attributes: Mapping[str, object]) -> dict[str, AttributeValue]:
+    cleaned: dict[str, AttributeValue] = {}
+    for key, value in attributes.items():
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"product_context() keys must be non-empty strings, got {key!r}")
+        converted = to_attribute_value(value)
+        if isinstance(converted, Unsupported):
+            guard.dropped_attribute(
+                "context", "otel_product_events: product_context drops %r: %s.", key,
+                converted.reason,
+            )
+            continue
+        cleaned[key] = converted
+    return cleaned

@@ -1,0 +1,45 @@
+"""The one place a product event is built and emitted: an OTel log record with an event name.
+
+Every event carries its name as the record's ``event_name``, the instrumentation scope
+``otel_product_events``, a timestamp (the SDK leaves it empty; semantic conventions require it
+for events), ``log.record.uid``, ``app.installation.id``, and the trace/span ids of the context
+it is emitted in.
+"""
+
+from __future__ import annotations
+
+import time
+
+from opentelemetry import _logs
+from opentelemetry.context import Context
+
+from . import semconv
+from .context import current as current_product_context
+from .ids import new_uuid7
+from .installation import installation_id
+from .values import AttributeValue
+from .version import __version__
+
+# A proxy until the application installs an SDK provider; it binds to it then.
+_logger = _logs.get_logger(semconv.SCOPE_NAME, __version__)
+
+
+def new_attributes() -> dict[str, AttributeValue]:
+    """A fresh attribute dict holding the product context in effect here."""
+    return dict(current_product_context())
+
+
+def emit_event(
+    event_name: str,
+    attributes: dict[str, AttributeValue],
+    context: Context | None = None,
+    timestamp_ns: int | None = None,
+) -> None:
+    """Adds the per-event metadata to ``attributes`` (taking ownership) and emits the record.
+
+    ``context`` carries the span to correlate with; None means the current one.
+    """
+    now = time.time_ns() if timestamp_ns is None else timestamp_ns
+    attributes[semconv.LOG_RECORD_UID] = new_uuid7(now)
+    attributes[semconv.APP_INSTALLATION_ID] = installation_id()
+    _logger.emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)

@@ -1,0 +1,254 @@
+"""Compiles declared attribute sources into small getters, once, at decoration time.
+
+A source says where an attribute's value comes from:
+
+* ``"team_id"``, ``"self.team_id"``, ``"incident.owner.id"``: a parameter, then a dotted path
+  of attributes or mapping keys;
+* ``"return"``, ``"return.id"``: the return value, or a path into it;
+* a callable taking a :class:`Call` (``call.arguments``, ``call.result``) and returning the value.
+
+Parameter positions are resolved from the signature here, so a call only indexes ``args``.
+Nothing but the declared sources is ever read from a call.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from . import guard, semconv
+from .errors import ProductEventsWarning
+from .values import IS_NONE, AttributeValue, Unsupported, to_attribute_value
+
+#: ``getter(instance, args, kwargs, result)`` -> the raw value; raises when it is missing.
+Getter = Callable[[Any, tuple[Any, ...], dict[str, Any], Any], object]
+
+RETURN: Final = "return"
+_MISSING: Final = inspect.Parameter.empty
+
+
+class Call:
+    """One call of a tracked function, as a callable attribute source sees it."""
+
+    __slots__ = ("_arguments", "_signature", "args", "instance", "kwargs", "result")
+
+    def __init__(
+        self,
+        signature: inspect.Signature | None,
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        result: object,
+    ) -> None:
+        self._signature = signature
+        self._arguments: Mapping[str, Any] | None = None
+        #: The object a method was called on (the class for a classmethod), else None.
+        self.instance = instance
+        self.args = args
+        self.kwargs = kwargs
+        #: The return value (None while the call has not returned, or when it raised).
+        self.result = result
+
+    @property
+    def arguments(self) -> Mapping[str, Any]:
+        """The call's arguments by parameter name, defaults applied (``self`` included)."""
+        if self._arguments is None:
+            self._arguments = _bind(self._signature, self.instance, self.args, self.kwargs)
+        return self._arguments
+
+
+def _bind(
+    signature: inspect.Signature | None,
+    instance: object,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Mapping[str, Any]:
+    if signature is None:
+        return dict(kwargs)
+    full_args = args if instance is None else (instance, *args)
+    bound = signature.bind(*full_args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
+class Source:
+    """A compiled source: its getter, and whether it needs a return value to exist."""
+
+    __slots__ = ("getter", "needs_return", "text")
+
+    def __init__(self, text: str, getter: Getter, needs_return: bool = False) -> None:
+        self.text = text
+        self.getter = getter
+        self.needs_return = needs_return
+
+
+def _walk(value: object, path: tuple[str, ...]) -> object:
+    for part in path:
+        value = value[part] if isinstance(value, Mapping) else getattr(value, part)
+    return value
+
+
+def _return_getter(path: tuple[str, ...]) -> Getter:
+    if not path:
+        return lambda instance, args, kwargs, result: result
+    return lambda instance, args, kwargs, result: _walk(result, path)
+
+
+def _parameter_getter(parameter: inspect.Parameter, position: int | None,
+                      path: tuple[str, ...]) -> Getter:
+    name = parameter.name
+    default = parameter.default
+
+    def get(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> object:
+        # wrapt passes a bound method's self (or a classmethod's cls) as ``instance``, not in args.
+        index = position if instance is None or position is None else position - 1
+        if index == -1:
+            value = instance
+        elif index is not None and index < len(args):
+            value = args[index]
+        elif name in kwargs:
+            value = kwargs[name]
+        elif default is not _MISSING:
+            value = default
+        else:
+            raise LookupError(f"no argument for parameter {name!r}")
+        return _walk(value, path) if path else value
+
+    return get
+
+
+def _keyword_getter(name: str, path: tuple[str, ...]) -> Getter:
+    def get(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> object:
+        value = kwargs[name]
+        return _walk(value, path) if path else value
+
+    return get
+
+
+def _call_getter(function: Callable[[Call], object], signature: inspect.Signature | None) -> Getter:
+    def get(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> object:
+        return function(Call(signature, instance, args, kwargs, result))
+
+    return get
+
+
+def _var_getter(signature: inspect.Signature, name: str, path: tuple[str, ...]) -> Getter:
+    def get(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> object:
+        value = _bind(signature, instance, args, kwargs)[name]
+        return _walk(value, path) if path else value
+
+    return get
+
+
+def compile_source(
+    source: object, signature: inspect.Signature | None, *, where: str, key: str
+) -> Source | None:
+    """Compiles one source; a mistake warns (at the decorated line) and returns None.
+
+    Mistakes in the developer's mapping never raise: a decorator that raises at import time
+    would break the application it is meant to observe.
+    """
+    if callable(source):
+        name = getattr(source, "__qualname__", type(source).__name__)
+        return Source(name, _call_getter(source, signature))
+    if not isinstance(source, str) or not source or any(not p for p in source.split(".")):
+        _warn(f"{where}: attribute {key!r} has an invalid source {source!r}; use a parameter "
+              "name with an optional dotted path (\"user.id\"), \"return.<path>\", or a callable")
+        return None
+    head, *rest = source.split(".")
+    path = tuple(rest)
+    if head == RETURN:
+        return Source(source, _return_getter(path), needs_return=True)
+    if signature is None:
+        return Source(source, _keyword_getter(head, path))
+    parameters = list(signature.parameters.values())
+    for position, parameter in enumerate(parameters):
+        if parameter.name != head:
+            continue
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            return Source(source, _var_getter(signature, head, path))
+        index = position if parameter.kind != parameter.KEYWORD_ONLY else None
+        return Source(source, _parameter_getter(parameter, index, path))
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return Source(source, _keyword_getter(head, path))
+    names = ", ".join(p.name for p in parameters) or "none"
+    _warn(f"{where}: attribute {key!r} reads {head!r}, which is not a parameter "
+          f"(parameters: {names}); the attribute is never sent. Fix the name, or read the "
+          "return value with \"return.<path>\"")
+    return None
+
+
+def _warn(message: str) -> None:
+    # stacklevel points past compile_source, compile_attributes, the decorator and track().
+    warnings.warn(message, ProductEventsWarning, stacklevel=5)
+
+
+class AttributePlan:
+    """The compiled attribute mapping of one tracked function."""
+
+    __slots__ = ("event_name", "sources")
+
+    def __init__(self, event_name: str, sources: tuple[tuple[str, Source], ...]) -> None:
+        self.event_name = event_name
+        self.sources = sources
+
+    def extract(
+        self,
+        into: dict[str, AttributeValue],
+        instance: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        result: object,
+        returned: bool,
+    ) -> None:
+        """Adds each declared attribute to ``into``; one that fails is dropped and reported."""
+        for key, source in self.sources:
+            if source.needs_return and not returned:
+                continue  # the call raised: there is no return value to read
+            try:
+                value = to_attribute_value(source.getter(instance, args, kwargs, result))
+            except Exception as error:
+                guard.dropped_attribute(
+                    f"{self.event_name}:{key}",
+                    "otel_product_events: event %r drops attribute %r: reading %r raised %s.",
+                    self.event_name, key, source.text, type(error).__name__,
+                )
+                continue
+            if isinstance(value, Unsupported):
+                if value is not IS_NONE:
+                    guard.dropped_attribute(
+                        f"{self.event_name}:{key}",
+                        "otel_product_events: event %r drops attribute %r: %s.",
+                        self.event_name, key, value.reason,
+                    )
+                continue
+            into[key] = value
+
+
+def compile_attributes(
+    event_name: str, attributes: Mapping[str, object] | None,
+    signature: inspect.Signature | None, where: str,
+) -> AttributePlan:
+    """Compiles a ``track(attributes=...)`` mapping for one function."""
+    sources: list[tuple[str, Source]] = []
+    for key, source in (attributes or {}).items():
+        if not isinstance(key, str) or not key:
+            _warn(f"{where}: attribute names must be non-empty strings, got {key!r}")
+            continue
+        if key in semconv.RESERVED_KEYS:
+            _warn(f"{where}: attribute {key!r} is set by the library itself; choose another name")
+            continue
+        compiled = compile_source(source, signature, where=where, key=key)
+        if compiled is not None:
+            sources.append((key, compiled))
+    return AttributePlan(event_name, tuple(sources))
+
+
+def signature_of(function: Callable[..., Any]) -> inspect.Signature | None:
+    """The signature used to resolve parameters, or None for callables without one."""
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):
+        return None

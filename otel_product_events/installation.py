@@ -1,0 +1,54 @@
+"""The anonymous installation id sent as ``app.installation.id`` on every event.
+
+It is random (never derived from hardware or user data), created on first use, and persisted in
+the user state directory so it survives restarts and upgrades, as the semantic conventions ask.
+It is not ``service.instance.id``, which the SDK regenerates for every process.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from . import guard
+from .config import SETTINGS
+from .state import read_or_create
+
+FILE_NAME = "installation-id"
+
+_lock = threading.Lock()
+_installation_id: str | None = None
+
+
+def installation_id() -> str:
+    """The id of this installation, read or created once per process."""
+    global _installation_id
+    if _installation_id is None:
+        with _lock:
+            if _installation_id is None:
+                _installation_id = _load()
+    return _installation_id
+
+
+def set_installation_id(value: str | None) -> None:
+    """Overrides the id for this process (``configure(installation_id=...)``)."""
+    global _installation_id
+    with _lock:
+        _installation_id = value
+
+
+def _load() -> str:
+    if SETTINGS.installation_id:
+        return SETTINGS.installation_id
+    try:
+        return read_or_create(SETTINGS.state_dir, FILE_NAME, lambda: str(uuid.uuid4()))
+    except OSError as error:
+        guard.warn(
+            "state-dir",
+            "otel_product_events: cannot persist the installation id in %s (%s); using a "
+            "random id for this process. Set OTEL_PRODUCT_EVENTS_STATE_DIR to a writable "
+            "directory or OTEL_PRODUCT_EVENTS_INSTALLATION_ID.",
+            SETTINGS.state_dir,
+            type(error).__name__,
+        )
+        return str(uuid.uuid4())

@@ -1,0 +1,114 @@
+"""The recorder behind :func:`track`: one span and one product event per call.
+
+Everything that can be decided once (names, static attributes, compiled sources) is decided in
+``__init__``; ``begin`` and ``finish`` do only per-call work, and never raise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, Status, StatusCode
+
+from . import guard, semconv
+from .events import emit_event, new_attributes
+from .extract import AttributePlan
+from .version import __version__
+
+# A proxy until the application installs an SDK provider; it binds to it then.
+tracer = trace.get_tracer(semconv.SCOPE_NAME, __version__)
+_set_span_in_context = trace.set_span_in_context
+_ERROR_STATUS = Status(StatusCode.ERROR)
+
+
+def outcome_of(error: BaseException | None) -> str:
+    """``success``, ``failure`` for an Exception, ``cancelled`` for KeyboardInterrupt,
+    SystemExit, GeneratorExit and asyncio.CancelledError (BaseExceptions that are no Exception)."""
+    if error is None:
+        return semconv.OUTCOME_SUCCESS
+    if isinstance(error, Exception):
+        return semconv.OUTCOME_FAILURE
+    return semconv.OUTCOME_CANCELLED
+
+
+def error_type(error: BaseException) -> str:
+    """The semconv ``error.type``: the exception class's fully qualified name."""
+    cls = type(error)
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class TrackedRun:
+    __slots__ = ("context", "span")
+
+    def __init__(self, span: Span | None, context: Context | None) -> None:
+        self.span = span
+        self.context = context
+
+
+_NO_SPAN_RUN = TrackedRun(None, None)
+
+
+class TrackRecorder:
+    """Turns each call of one function into a span and a product event."""
+
+    __slots__ = ("_event_name", "_function_name", "_plan", "_span_attributes", "_span_name",
+                 "_with_span")
+
+    def __init__(
+        self, event_name: str, function_name: str, plan: AttributePlan, *, span_name: str,
+        with_span: bool,
+    ) -> None:
+        self._event_name = event_name
+        self._function_name = function_name
+        self._plan = plan
+        self._span_name = span_name
+        self._with_span = with_span
+        self._span_attributes = {semconv.CODE_FUNCTION_NAME: function_name}
+
+    def begin(
+        self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> TrackedRun | None:
+        if not self._with_span:
+            return _NO_SPAN_RUN
+        try:
+            span = tracer.start_span(self._span_name, attributes=self._span_attributes)
+            return TrackedRun(span, _set_span_in_context(span))
+        except Exception as error:
+            guard.internal_error("track.begin", error)
+            return None
+
+    def finish(
+        self,
+        run: TrackedRun,
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        result: Any,
+        error: BaseException | None,
+    ) -> None:
+        span = run.span
+        try:
+            attributes = new_attributes()
+            self._plan.extract(attributes, instance, args, kwargs, result, error is None)
+            attributes[semconv.CODE_FUNCTION_NAME] = self._function_name
+            outcome = attributes[semconv.PRODUCT_OUTCOME] = outcome_of(error)
+            if error is not None:
+                kind = attributes[semconv.ERROR_TYPE] = error_type(error)
+                if span is not None:
+                    # No record_exception: an exception message may quote private data.
+                    span.set_attribute(semconv.ERROR_TYPE, kind)
+                    if outcome == semconv.OUTCOME_FAILURE:
+                        span.set_status(_ERROR_STATUS)
+            emit_event(self._event_name, attributes, run.context)
+        except Exception as failure:
+            guard.internal_error("track.finish", failure)
+        finally:
+            if span is not None:
+                try:
+                    span.end()
+                except Exception as failure:
+                    guard.internal_error("track.span_end", failure)
