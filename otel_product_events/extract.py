@@ -74,14 +74,20 @@ def _bind(
 
 
 class Source:
-    """A compiled source: its getter, and whether it needs a return value to exist."""
+    """A compiled source: its getter, and how it depends on the return value.
 
-    __slots__ = ("getter", "needs_return", "text")
+    ``needs_return``: a ``return...`` path, skipped when the call raised. ``may_need_return``:
+    a callable, run even then, but its failure is then expected (``call.result`` is None).
+    """
 
-    def __init__(self, text: str, getter: Getter, needs_return: bool = False) -> None:
+    __slots__ = ("getter", "may_need_return", "needs_return", "text")
+
+    def __init__(self, text: str, getter: Getter, *, needs_return: bool = False,
+                 may_need_return: bool = False) -> None:
         self.text = text
         self.getter = getter
         self.needs_return = needs_return
+        self.may_need_return = may_need_return
 
 
 def _walk(value: object, path: tuple[str, ...]) -> object:
@@ -152,7 +158,7 @@ def compile_source(
     """
     if callable(source):
         name = getattr(source, "__qualname__", type(source).__name__)
-        return Source(name, _call_getter(source, signature))
+        return Source(name, _call_getter(source, signature), may_need_return=True)
     if not isinstance(source, str) or not source or any(not p for p in source.split(".")):
         _warn(f"{where}: attribute {key!r} has an invalid source {source!r}; use a parameter "
               "name with an optional dotted path (\"user.id\"), \"return.<path>\", or a callable")
@@ -210,6 +216,8 @@ class AttributePlan:
             try:
                 value = to_attribute_value(source.getter(instance, args, kwargs, result))
             except Exception as error:
+                if source.may_need_return and not returned:
+                    continue  # most likely it read call.result, which a failed call lacks
                 guard.dropped_attribute(
                     f"{self.event_name}:{key}",
                     "otel_product_events: event %r drops attribute %r: reading %r raised %s.",

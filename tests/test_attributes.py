@@ -223,3 +223,20 @@ def test_guard_counts_are_visible_in_stats() -> None:
     """Counters reported by the guard show up in pe.stats()."""
     guard.count("events_dropped", 2)
     assert pe.stats() == {"events_dropped": 2}
+
+
+def test_a_callable_reading_the_result_of_a_failed_call_is_skipped_quietly(
+    captured: CapturedEvents,
+) -> None:
+    """call.result is None after an exception; a callable tripping on it is no data problem."""
+
+    @pe.track("op.done", attributes={"size": lambda call: len(call.result),
+                                     "arg": lambda call: call.arguments["value"]})
+    def op(value: int) -> list[int]:
+        raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        op(3)
+    assert captured[0].attributes["arg"] == 3
+    assert "size" not in captured[0].attributes
+    assert pe.stats() == {}
