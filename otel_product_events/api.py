@@ -18,7 +18,7 @@ from .events import emit_event, new_attributes
 from .extract import Call, compile_attributes, signature_of
 from .tracking import TrackRecorder
 from .values import IS_NONE, Unsupported, to_attribute_value
-from .wrappers import build_wrapper, kind_of
+from .wrappers import Wrapper, build_wrapper, kind_of
 
 _F = TypeVar("_F")
 
@@ -77,18 +77,34 @@ def track(
     def decorate(function: _F) -> _F:
         if not callable(function) and not hasattr(function, "__func__"):
             raise TypeError(f"@track({name!r}) decorates functions, not {type(function).__name__}")
-        target: Any = getattr(function, "__func__", function)
-        function_name = _function_name(function)
-        plan = compile_attributes(name, attributes, signature_of(target), function_name)
-        recorder = TrackRecorder(
-            name, function_name, plan,
-            span_name=span_name or str(getattr(target, "__qualname__", function_name)),
-            with_span=span,
-        )
-        wrapper = build_wrapper(kind_of(function), recorder)
+        wrapper = track_wrapper(function, name, attributes, span=span, span_name=span_name)
         return TrackedFunction(function, wrapper)  # type: ignore[arg-type, return-value]
 
     return decorate
+
+
+def track_wrapper(
+    function: object,
+    event_name: str,
+    attributes: Mapping[str, AttributeSource] | None,
+    *,
+    span: bool = True,
+    span_name: str | None = None,
+) -> Wrapper:
+    """The wrapt wrapper that :func:`track` applies to ``function``.
+
+    Zero-code instrumentation applies the very same wrapper with ``wrapt.wrap_function_wrapper``,
+    so decorated and auto-instrumented functions emit identical events.
+    """
+    target: Any = getattr(function, "__func__", function)
+    function_name = _function_name(function)
+    plan = compile_attributes(event_name, attributes, signature_of(target), function_name)
+    recorder = TrackRecorder(
+        event_name, function_name, plan,
+        span_name=span_name or str(getattr(target, "__qualname__", function_name)),
+        with_span=span,
+    )
+    return build_wrapper(kind_of(function), recorder)
 
 
 def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> None:

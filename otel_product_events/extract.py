@@ -14,6 +14,8 @@ Nothing but the declared sources is ever read from a call.
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -186,9 +188,15 @@ def compile_source(
     return None
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
 def _warn(message: str) -> None:
-    # stacklevel points past compile_source, compile_attributes, the decorator and track().
-    warnings.warn(message, ProductEventsWarning, stacklevel=5)
+    """Warns at the first frame outside this package: the user's decorated line."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, ProductEventsWarning, stacklevel=level)
 
 
 class AttributePlan:

@@ -89,7 +89,7 @@ class IncidentService:
     @pe.track("checklist.item.moved", attributes=CHECKLIST_ITEM)
     def move_checklist_item(self, incident_id: str, user_id: str, index: int,
                             new_index: int) -> None:
-        checklist, item = self._item(incident_id, index)
+        checklist, _ = self._item(incident_id, index)
         checklist.items.insert(new_index, checklist.items.pop(index))
 
     @pe.track("checklist.item.checked", attributes=CHECKLIST_ITEM)
