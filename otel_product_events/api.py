@@ -122,13 +122,14 @@ def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> Non
             return
         record = new_attributes()
         if attributes:
-            _add_values(event_name, attributes, record)
+            add_values(event_name, attributes, record)
         emit_event(event_name, record)
     except Exception as error:
         guard.internal_error("emit", error)
 
 
-def _add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]) -> None:
+def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]) -> None:
+    """Adds literal attribute values to ``into``; invalid ones are reported and skipped."""
     for key, value in values.items():
         if not isinstance(key, str) or not key or key in semconv.RESERVED_KEYS:
             guard.dropped_attribute(

@@ -208,6 +208,16 @@ class AttributePlan:
         self.event_name = event_name
         self.sources = sources
 
+    def at_start(self) -> AttributePlan:
+        """The sources readable before the call returns (all but ``return...`` paths)."""
+        return AttributePlan(self.event_name,
+                             tuple(item for item in self.sources if not item[1].needs_return))
+
+    def at_end(self) -> AttributePlan:
+        """The sources that may need the result: ``return...`` paths and callables."""
+        return AttributePlan(self.event_name, tuple(
+            item for item in self.sources if item[1].needs_return or item[1].may_need_return))
+
     def extract(
         self,
         into: dict[str, AttributeValue],
