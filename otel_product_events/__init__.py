@@ -10,17 +10,21 @@ from .consent import is_enabled, set_enabled
 from .context import product_context
 from .errors import ProductEventsError, ProductEventsWarning
 from .extract import Call
+from .lifecycle import LifecycleRun, track_lifecycle
 from .providers import Setup, configure, flush, shutdown
 from .stats import stats
+from .usage_ping import UsagePing, usage_ping
 from .version import __version__
 
 __all__ = [
     "AttributeSource",
     "Call",
+    "LifecycleRun",
     "ProductEventsError",
     "ProductEventsWarning",
     "Setup",
     "TrackedFunction",
+    "UsagePing",
     "__version__",
     "configure",
     "emit",
@@ -31,4 +35,6 @@ __all__ = [
     "shutdown",
     "stats",
     "track",
+    "track_lifecycle",
+    "usage_ping",
 ]

@@ -16,13 +16,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from opentelemetry import _logs, trace
+from opentelemetry import _logs, metrics, trace
 from opentelemetry._logs._internal import ProxyLoggerProvider
+from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
     ConsoleLogRecordExporter,
     LogRecordExporter,
+)
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricExporter,
+    PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -47,6 +54,7 @@ class Setup:
     #: True when this call installed the global tracer provider; False when one was there.
     installed_tracer_provider: bool
     installed_logger_provider: bool
+    installed_meter_provider: bool
     #: The OTLP protocol of the exporters we built, or None when we built none.
     protocol: str | None
 
@@ -59,6 +67,7 @@ class _Owned:
         self.setup: Setup | None = None
         self.tracer_provider: TracerProvider | None = None
         self.logger_provider: LoggerProvider | None = None
+        self.meter_provider: MeterProvider | None = None
         self.shutdown_timeout_s = SETTINGS.shutdown_timeout_s
         self.exit_hook_registered = False
 
@@ -78,15 +87,19 @@ def configure(
     shutdown_timeout: float | None = None,
     span_exporter: SpanExporter | None = None,
     log_exporter: LogRecordExporter | None = None,
+    metric_exporter: MetricExporter | None = None,
 ) -> Setup:
-    """Sets up export of product events and spans for this application. Idempotent.
+    """Sets up export of product events, spans and usage pings for this application.
+    Idempotent.
 
     Keywords override the standard variables (``OTEL_SERVICE_NAME``,
     ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_EXPORTER_OTLP_ENDPOINT``,
     ``OTEL_EXPORTER_OTLP_PROTOCOL`` = ``http/protobuf`` (default) or ``grpc``,
     ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_EXPORTER_OTLP_TIMEOUT``, ``OTEL_TRACES_EXPORTER`` /
-    ``OTEL_LOGS_EXPORTER`` = ``otlp``, ``console`` or ``none``, ``OTEL_BSP_*``/``OTEL_BLRP_*``).
-    ``span_exporter``/``log_exporter`` replace the OTLP exporters (tests, custom sinks).
+    ``OTEL_LOGS_EXPORTER`` / ``OTEL_METRICS_EXPORTER`` = ``otlp``, ``console`` or ``none``,
+    ``OTEL_BSP_*``/``OTEL_BLRP_*``/``OTEL_METRIC_EXPORT_INTERVAL``).
+    ``span_exporter``/``log_exporter``/``metric_exporter`` (usage pings) replace the OTLP
+    exporters (tests, custom sinks).
     At exit, queued events are flushed for at most ``shutdown_timeout`` seconds (default 2,
     or ``OTEL_PRODUCT_EVENTS_SHUTDOWN_TIMEOUT``).
     """
@@ -100,7 +113,7 @@ def configure(
         if _owned.setup is not None:
             return _owned.setup
         if not consent.SWITCH.on:
-            _owned.setup = Setup(False, False, False, None)
+            _owned.setup = Setup(False, False, False, False, None)
             return _owned.setup
         if installation_id is not None:
             installation.set_installation_id(installation_id)
@@ -108,7 +121,7 @@ def configure(
             _owned.shutdown_timeout_s = float(shutdown_timeout)
         chosen_protocol = protocol or _protocol_from_environment()
         resource = _resource(service_name, service_version, resource_attributes)
-        installed_tracer = installed_logger = False
+        installed_tracer = installed_logger = installed_meter = False
         if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
             tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
             exporter = span_exporter or _span_exporter(chosen_protocol, endpoint, headers)
@@ -125,13 +138,21 @@ def configure(
             _logs.set_logger_provider(logger_provider)
             _owned.logger_provider = logger_provider
             installed_logger = True
-        if (installed_tracer or installed_logger) and not _owned.exit_hook_registered:
+        if isinstance(metrics.get_meter_provider(), _ProxyMeterProvider):
+            metric_exp = metric_exporter or _metric_exporter(chosen_protocol, endpoint, headers)
+            readers = [PeriodicExportingMetricReader(metric_exp)] if metric_exp else []
+            meter_provider = MeterProvider(metric_readers=readers, resource=resource,
+                                           shutdown_on_exit=False)
+            metrics.set_meter_provider(meter_provider)
+            _owned.meter_provider = meter_provider
+            installed_meter = True
+        built = installed_tracer or installed_logger or installed_meter
+        if built and not _owned.exit_hook_registered:
             # Registered after the providers exist, so it runs before hooks registered earlier
             # would find them shut down (atexit runs last-in, first-out).
             atexit.register(_shutdown_at_exit)
             _owned.exit_hook_registered = True
-        built = installed_tracer or installed_logger
-        _owned.setup = Setup(True, installed_tracer, installed_logger,
+        _owned.setup = Setup(True, installed_tracer, installed_logger, installed_meter,
                              chosen_protocol if built else None)
         return _owned.setup
 
@@ -206,6 +227,22 @@ def _log_exporter(protocol: str, endpoint: str | None,
     return ConsoleLogRecordExporter() if "console" in names else None
 
 
+def _metric_exporter(protocol: str, endpoint: str | None,
+                     headers: Mapping[str, str] | None) -> MetricExporter | None:
+    names = _exporter_names("OTEL_METRICS_EXPORTER")
+    if "otlp" in names:
+        kwargs: dict[str, Any] = {"headers": dict(headers) if headers else None,
+                                  "endpoint": _signal_endpoint(endpoint, protocol, "/v1/metrics")}
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+            return OTLPMetricExporter(**kwargs)
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+            OTLPMetricExporter as HTTPMetricExporter,
+        )
+        return HTTPMetricExporter(**kwargs)
+    return ConsoleMetricExporter() if "console" in names else None
+
+
 def _within(timeout_s: float, work: Callable[[], object], name: str) -> bool:
     """Runs ``work`` in a daemon thread and waits at most ``timeout_s``.
 
@@ -233,8 +270,10 @@ def flush(timeout: float = 5.0) -> bool:
     For short-lived and serverless processes. Flushes whichever providers are installed,
     ours or the application's. Returns True when everything was exported in time.
     """
+    installed = (trace.get_tracer_provider(), _logs.get_logger_provider(),
+                 metrics.get_meter_provider())
     flushes: list[Callable[[], object]] = [
-        flush_one for provider in (trace.get_tracer_provider(), _logs.get_logger_provider())
+        flush_one for provider in installed
         if callable(flush_one := getattr(provider, "force_flush", None))
     ]
     if not flushes:
@@ -254,10 +293,11 @@ def shutdown(timeout: float | None = None) -> bool:
     seconds (default: the configured shutdown timeout). Providers installed by someone else are
     only flushed. Returns True when everything finished in time."""
     with _owned.lock:
-        owned: list[TracerProvider | LoggerProvider] = [
-            p for p in (_owned.logger_provider, _owned.tracer_provider) if p is not None
+        owned: list[TracerProvider | LoggerProvider | MeterProvider] = [
+            p for p in (_owned.logger_provider, _owned.tracer_provider, _owned.meter_provider)
+            if p is not None
         ]
-        _owned.logger_provider = _owned.tracer_provider = None
+        _owned.logger_provider = _owned.tracer_provider = _owned.meter_provider = None
         limit = _owned.shutdown_timeout_s if timeout is None else timeout
     if not owned:
         return flush(limit)
