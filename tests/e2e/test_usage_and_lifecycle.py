@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from otel_product_events.report import queries, store
 from otel_product_events.testing.collector import RunningCollector, read_product_events
 from tests.helpers import REPO, last_json_line, run_python
 
@@ -88,3 +89,6 @@ def test_a_run_killed_after_started_leaves_a_started_event_only(
     assert started["attributes"]["pipeline.id"] == "pl-7"
     assert started["attributes"]["product.run.id"]
     assert started["resource"]["service.version"] == "2.0.0"
+    orphans = queries.run_orphans(store.load(collector.data_dir))
+    assert [(o["run_id"], o["event_name"], o["service_version"]) for o in orphans] == [
+        (started["attributes"]["product.run.id"], "pipeline.run.started", "2.0.0")]
