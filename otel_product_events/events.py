@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import time
 
-from opentelemetry import _logs
 from opentelemetry.context import Context
 
 from . import semconv
+from .bound import logger
 from .context import current as current_product_context
 from .ids import new_uuid7
 from .installation import installation_id
 from .values import AttributeValue
-from .version import __version__
-
-# A proxy until the application installs an SDK provider; it binds to it then.
-_logger = _logs.get_logger(semconv.SCOPE_NAME, __version__)
 
 
 def new_attributes() -> dict[str, AttributeValue]:
     """A fresh attribute dict holding the product context in effect here."""
-    return dict(current_product_context())
+    context = current_product_context()
+    return dict(context) if context else {}
 
 
 def emit_event(
@@ -42,4 +39,4 @@ def emit_event(
     now = time.time_ns() if timestamp_ns is None else timestamp_ns
     attributes[semconv.LOG_RECORD_UID] = new_uuid7(now)
     attributes[semconv.APP_INSTALLATION_ID] = installation_id()
-    _logger.emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)
+    logger().emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)

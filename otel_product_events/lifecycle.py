@@ -24,7 +24,8 @@ from .events import emit_event, new_attributes
 from .extract import AttributePlan, compile_attributes, signature_of
 from .ids import new_uuid7
 from .prompt_export import export_soon
-from .tracking import error_type, outcome_of, tracer
+from .bound import tracer
+from .tracking import error_type, outcome_of
 from .values import AttributeValue
 from .wrappers import build_wrapper, kind_of
 
@@ -69,7 +70,7 @@ class _LifecycleEvents:
 
     def start(self, attributes: dict[str, AttributeValue]) -> LifecycleRun | None:
         try:
-            span = tracer.start_span(self._span_name) if self._with_span else None
+            span = tracer().start_span(self._span_name) if self._with_span else None
             context = _span_context(span)
             run_id = new_uuid7()
             attributes[semconv.PRODUCT_RUN_ID] = run_id

@@ -13,12 +13,10 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
 from . import guard, semconv
+from .bound import tracer
 from .events import emit_event, new_attributes
 from .extract import AttributePlan
-from .version import __version__
 
-# A proxy until the application installs an SDK provider; it binds to it then.
-tracer = trace.get_tracer(semconv.SCOPE_NAME, __version__)
 _set_span_in_context = trace.set_span_in_context
 _ERROR_STATUS = Status(StatusCode.ERROR)
 
@@ -75,7 +73,7 @@ class TrackRecorder:
         if not self._with_span:
             return _NO_SPAN_RUN
         try:
-            span = tracer.start_span(self._span_name, attributes=self._span_attributes)
+            span = tracer().start_span(self._span_name, attributes=self._span_attributes)
             return TrackedRun(span, _set_span_in_context(span))
         except Exception as error:
             guard.internal_error("track.begin", error)
