@@ -19,12 +19,12 @@ from opentelemetry.trace import Span, Status, StatusCode, set_span_in_context
 
 from . import guard, semconv
 from .api import AttributeSource, TrackedFunction, _check_event_name, _function_name, add_values
+from .bound import tracer
 from .consent import SWITCH
 from .events import emit_event, new_attributes
 from .extract import AttributePlan, compile_attributes, signature_of
 from .ids import new_uuid7
 from .prompt_export import export_soon
-from .bound import tracer
 from .tracking import error_type, outcome_of
 from .values import AttributeValue
 from .wrappers import build_wrapper, kind_of

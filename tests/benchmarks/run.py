@@ -8,10 +8,10 @@ cases are interleaved round by round and each is reported as the median ns/call 
 rounds, with its ratio to the hand-written span + log-based event, the thing ``track``
 replaces: the same span and the same record (the 5 declared attributes plus the metadata every
 product event carries, with event ids from the library's own generator: ``uuid.uuid4()``
-costs far more here, and would flatter us). A
-second hand-written row sends the 5 attributes only, to show what the metadata costs.
-``bare Logger.emit`` likewise emits the record ``pe.emit`` sends. Segment's ``analytics.track`` and PostHog's ``capture`` send to a closed local port:
-their cost is the enqueue. Not part of the test run: machines are noisy.
+costs far more here, and would flatter us). A second hand-written row sends the 5 attributes
+only, to show what the metadata costs. ``bare Logger.emit`` likewise emits the record
+``pe.emit`` sends. Segment's ``analytics.track`` and PostHog's ``capture`` send to a closed
+local port: their cost is the enqueue. Not part of the test run: machines are noisy.
 """
 
 from __future__ import annotations
