@@ -10,8 +10,9 @@ from .consent import is_enabled, set_enabled
 from .context import product_context
 from .errors import ProductEventsError, ProductEventsWarning
 from .extract import Call
+from .flushing import flush
 from .lifecycle import LifecycleRun, track_lifecycle
-from .providers import Setup, configure, flush, shutdown
+from .providers import Setup, configure, shutdown
 from .stats import stats
 from .usage_ping import UsagePing, usage_ping
 from .version import __version__

@@ -15,6 +15,7 @@ from opentelemetry.context import Context
 from . import semconv
 from .bound import logger
 from .context import current as current_product_context
+from .flushing import EXIT_WINDOW, export_during_exit
 from .ids import new_uuid7
 from .installation import installation_id
 from .values import AttributeValue
@@ -40,3 +41,5 @@ def emit_event(
     attributes[semconv.LOG_RECORD_UID] = new_uuid7(now)
     attributes[semconv.APP_INSTALLATION_ID] = installation_id()
     logger().emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)
+    if EXIT_WINDOW.deadline is not None:
+        export_during_exit()

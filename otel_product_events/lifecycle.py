@@ -23,8 +23,8 @@ from .bound import tracer
 from .consent import SWITCH
 from .events import emit_event, new_attributes
 from .extract import AttributePlan, compile_attributes, signature_of
+from .flushing import export_soon
 from .ids import new_uuid7
-from .prompt_export import export_soon
 from .tracking import error_type, outcome_of
 from .values import AttributeValue
 from .wrappers import build_wrapper, kind_of

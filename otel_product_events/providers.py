@@ -10,39 +10,32 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import threading
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
 
 from opentelemetry import _logs, metrics, trace
 from opentelemetry._logs._internal import ProxyLoggerProvider
 from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import (
-    BatchLogRecordProcessor,
-    ConsoleLogRecordExporter,
     LogRecordExporter,
 )
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
-    ConsoleMetricExporter,
     MetricExporter,
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 
-from . import consent, guard, installation, semconv
+from . import consent, exporters, guard, installation, semconv
 from .config import SETTINGS
+from .flushing import flush, open_exit_window, within
 
 _log = logging.getLogger("otel_product_events")
-
-PROTOCOLS: Final = ("http/protobuf", "grpc")
-#: The OTel specification's default; ``opentelemetry-instrument`` setups bring their own.
-DEFAULT_PROTOCOL: Final = "http/protobuf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +96,9 @@ def configure(
     At exit, queued events are flushed for at most ``shutdown_timeout`` seconds (default 2,
     or ``OTEL_PRODUCT_EVENTS_SHUTDOWN_TIMEOUT``).
     """
-    if protocol is not None and protocol not in PROTOCOLS:
-        raise ValueError(f"configure(protocol={protocol!r}): use one of {', '.join(PROTOCOLS)}")
+    if protocol is not None and protocol not in exporters.PROTOCOLS:
+        raise ValueError(f"configure(protocol={protocol!r}): use one of "
+                         f"{', '.join(exporters.PROTOCOLS)}")
     if shutdown_timeout is not None and not shutdown_timeout > 0:
         raise ValueError("configure(shutdown_timeout=...) must be a positive number of seconds")
     if installation_id is not None and not (isinstance(installation_id, str) and installation_id):
@@ -119,27 +113,28 @@ def configure(
             installation.set_installation_id(installation_id)
         if shutdown_timeout is not None:
             _owned.shutdown_timeout_s = float(shutdown_timeout)
-        chosen_protocol = protocol or _protocol_from_environment()
+        chosen_protocol = protocol or exporters.protocol_from_environment()
         resource = _resource(service_name, service_version, resource_attributes)
         installed_tracer = installed_logger = installed_meter = False
         if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
             tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-            exporter = span_exporter or _span_exporter(chosen_protocol, endpoint, headers)
+            exporter = span_exporter or exporters.span_exporter(chosen_protocol, endpoint, headers)
             if exporter is not None:
-                tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+                tracer_provider.add_span_processor(exporters.span_processor(exporter))
             trace.set_tracer_provider(tracer_provider)
             _owned.tracer_provider = tracer_provider
             installed_tracer = True
         if isinstance(_logs.get_logger_provider(), ProxyLoggerProvider):
             logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-            log_exp = log_exporter or _log_exporter(chosen_protocol, endpoint, headers)
+            log_exp = log_exporter or exporters.log_exporter(chosen_protocol, endpoint, headers)
             if log_exp is not None:
-                logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exp))
+                logger_provider.add_log_record_processor(exporters.log_processor(log_exp))
             _logs.set_logger_provider(logger_provider)
             _owned.logger_provider = logger_provider
             installed_logger = True
         if isinstance(metrics.get_meter_provider(), _ProxyMeterProvider):
-            metric_exp = metric_exporter or _metric_exporter(chosen_protocol, endpoint, headers)
+            metric_exp = metric_exporter or exporters.metric_exporter(chosen_protocol, endpoint,
+                                                                      headers)
             readers = [PeriodicExportingMetricReader(metric_exp)] if metric_exp else []
             meter_provider = MeterProvider(metric_readers=readers, resource=resource,
                                            shutdown_on_exit=False)
@@ -150,20 +145,11 @@ def configure(
         if built and not _owned.exit_hook_registered:
             # Registered after the providers exist, so it runs before hooks registered earlier
             # would find them shut down (atexit runs last-in, first-out).
-            atexit.register(_shutdown_at_exit)
+            atexit.register(_flush_at_exit)
             _owned.exit_hook_registered = True
         _owned.setup = Setup(True, installed_tracer, installed_logger, installed_meter,
                              chosen_protocol if built else None)
         return _owned.setup
-
-
-def _protocol_from_environment() -> str:
-    raw = (os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or DEFAULT_PROTOCOL).strip().lower()
-    if raw in PROTOCOLS:
-        return raw
-    guard.warn("protocol", "otel_product_events: OTEL_EXPORTER_OTLP_PROTOCOL=%r is not supported "
-               "(use grpc or http/protobuf); using %s.", raw, DEFAULT_PROTOCOL)
-    return DEFAULT_PROTOCOL
 
 
 def _resource(
@@ -177,115 +163,6 @@ def _resource(
         attributes[semconv.SERVICE_VERSION] = service_version
     # Resource.create merges OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME under these.
     return Resource.create(attributes)
-
-
-def _exporter_names(variable: str) -> list[str]:
-    names = [n.strip().lower() for n in os.environ.get(variable, "otlp").split(",") if n.strip()]
-    unknown = [n for n in names if n not in ("otlp", "console", "none")]
-    if unknown:
-        guard.warn(variable, "otel_product_events: %s=%r names unknown exporters %s; only otlp, "
-                   "console and none are built in. Ignoring them.", variable,
-                   os.environ.get(variable), unknown)
-    return [n for n in names if n in ("otlp", "console")]
-
-
-def _signal_endpoint(endpoint: str | None, protocol: str, path: str) -> str | None:
-    if endpoint is None or protocol == "grpc":
-        return endpoint
-    return endpoint.rstrip("/") + path
-
-
-def _span_exporter(protocol: str, endpoint: str | None,
-                   headers: Mapping[str, str] | None) -> SpanExporter | None:
-    names = _exporter_names("OTEL_TRACES_EXPORTER")
-    if "otlp" in names:
-        kwargs: dict[str, Any] = {"headers": dict(headers) if headers else None,
-                                  "endpoint": _signal_endpoint(endpoint, protocol, "/v1/traces")}
-        if protocol == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-            return OTLPSpanExporter(**kwargs)
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-            OTLPSpanExporter as HTTPSpanExporter,
-        )
-        return HTTPSpanExporter(**kwargs)
-    return ConsoleSpanExporter() if "console" in names else None
-
-
-def _log_exporter(protocol: str, endpoint: str | None,
-                  headers: Mapping[str, str] | None) -> LogRecordExporter | None:
-    names = _exporter_names("OTEL_LOGS_EXPORTER")
-    if "otlp" in names:
-        kwargs: dict[str, Any] = {"headers": dict(headers) if headers else None,
-                                  "endpoint": _signal_endpoint(endpoint, protocol, "/v1/logs")}
-        if protocol == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-            return OTLPLogExporter(**kwargs)
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import (
-            OTLPLogExporter as HTTPLogExporter,
-        )
-        return HTTPLogExporter(**kwargs)
-    return ConsoleLogRecordExporter() if "console" in names else None
-
-
-def _metric_exporter(protocol: str, endpoint: str | None,
-                     headers: Mapping[str, str] | None) -> MetricExporter | None:
-    names = _exporter_names("OTEL_METRICS_EXPORTER")
-    if "otlp" in names:
-        kwargs: dict[str, Any] = {"headers": dict(headers) if headers else None,
-                                  "endpoint": _signal_endpoint(endpoint, protocol, "/v1/metrics")}
-        if protocol == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-            return OTLPMetricExporter(**kwargs)
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-            OTLPMetricExporter as HTTPMetricExporter,
-        )
-        return HTTPMetricExporter(**kwargs)
-    return ConsoleMetricExporter() if "console" in names else None
-
-
-def _within(timeout_s: float, work: Callable[[], object], name: str) -> bool:
-    """Runs ``work`` in a daemon thread and waits at most ``timeout_s``.
-
-    The SDK's force_flush ignores its timeout and an exporter may sit in retry backoff, so the
-    bound is enforced here: the caller (often the interpreter's exit) never waits longer.
-    """
-    outcome: list[bool] = []
-
-    def run() -> None:
-        try:
-            outcome.append(work() is not False)
-        except Exception as error:
-            outcome.append(False)
-            guard.internal_error(name, error)
-
-    worker = threading.Thread(target=run, name=f"otel_product_events.{name}", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    return bool(outcome) and outcome[0]
-
-
-def flush(timeout: float = 5.0) -> bool:
-    """Exports everything queued so far, waiting at most ``timeout`` seconds.
-
-    For short-lived and serverless processes. Flushes whichever providers are installed,
-    ours or the application's. Returns True when everything was exported in time.
-    """
-    installed = (trace.get_tracer_provider(), _logs.get_logger_provider(),
-                 metrics.get_meter_provider())
-    flushes: list[Callable[[], object]] = [
-        flush_one for provider in installed
-        if callable(flush_one := getattr(provider, "force_flush", None))
-    ]
-    if not flushes:
-        return True
-
-    def flush_all() -> bool:
-        flushed = True
-        for flush_one in flushes:  # every provider, even after one failed
-            flushed = flush_one() is not False and flushed
-        return flushed
-
-    return _within(timeout, flush_all, "flush")
 
 
 def shutdown(timeout: float | None = None) -> bool:
@@ -307,16 +184,23 @@ def shutdown(timeout: float | None = None) -> bool:
             provider.shutdown()
         return True
 
-    return _within(limit, shut_down_all, "shutdown")
+    return within(limit, shut_down_all, "shutdown")
 
 
-def _shutdown_at_exit() -> None:
+def _flush_at_exit() -> None:
+    """Exports what is queued, within the shutdown timeout, then keeps the exit window open.
+
+    The providers are flushed, not shut down: exit hooks that run after this one (registered
+    before :func:`configure`) and ``finally`` blocks unwinding late may still emit, and
+    :mod:`.flushing` delivers those within what is left of the timeout.
+    """
     try:
-        if not shutdown():
+        deadline = open_exit_window(_owned.shutdown_timeout_s)
+        if not flush(max(0.0, deadline - time.monotonic())):
             _log.warning(
                 "otel_product_events: not every event was exported within %.1f s at exit; "
                 "the rest is dropped so the process can end (see shutdown_timeout).",
                 _owned.shutdown_timeout_s,
             )
     except Exception as error:
-        guard.internal_error("shutdown_at_exit", error)
+        guard.internal_error("flush_at_exit", error)
