@@ -143,9 +143,8 @@ def configure(
             installed_meter = True
         built = installed_tracer or installed_logger or installed_meter
         if built and not _owned.exit_hook_registered:
-            # Registered after the providers exist, so it runs before hooks registered earlier
-            # would find them shut down (atexit runs last-in, first-out).
             atexit.register(_flush_at_exit)
+            _flush_when_multiprocessing_children_exit()
             _owned.exit_hook_registered = True
         _owned.setup = Setup(True, installed_tracer, installed_logger, installed_meter,
                              chosen_protocol if built else None)
@@ -185,6 +184,25 @@ def shutdown(timeout: float | None = None) -> bool:
         return True
 
     return within(limit, shut_down_all, "shutdown")
+
+
+class _ChildHook:
+    """Kept alive for multiprocessing's weak after-fork registry."""
+
+
+_child_hook = _ChildHook()
+
+
+def _flush_when_multiprocessing_children_exit() -> None:
+    # A forked multiprocessing worker ends with os._exit(): atexit never runs, and its queued
+    # events would be lost. Its own exit path does run multiprocessing finalizers, registered
+    # here in each new child (the registry is cleared when the child starts).
+    from multiprocessing import util
+
+    def in_child(_: object) -> None:
+        util.Finalize(None, _flush_at_exit, exitpriority=100)
+
+    util.register_after_fork(_child_hook, in_child)
 
 
 def _flush_at_exit() -> None:
