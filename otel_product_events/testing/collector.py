@@ -68,6 +68,11 @@ def build_collector(where: str | os.PathLike[str] | None = None, *, timeout: flo
     return binary
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports that were free a moment ago."""
+    return _free_ports(count)
+
+
 def _free_ports(count: int) -> list[int]:
     with contextlib.ExitStack() as stack:
         socks = [stack.enter_context(socket.socket()) for _ in range(count)]
@@ -133,9 +138,10 @@ class RunningCollector:
 
 
 def _start(
-    command: list[str], env_extra: Mapping[str, str], data_dir: Path, ready_timeout: float
+    command: list[str], env_extra: Mapping[str, str], data_dir: Path, ready_timeout: float,
+    ports: Sequence[int] | None = None,
 ) -> RunningCollector:
-    grpc, http, health, metrics = _free_ports(4)
+    grpc, http, health, metrics = ports or _free_ports(4)
     env = {
         **os.environ,
         "PRODUCT_EVENTS_OTLP_GRPC_ENDPOINT": f"{_LOOPBACK}:{grpc}",
@@ -175,8 +181,10 @@ def run_collector(
     ready_timeout: float = 30.0,
     stop_timeout: float = 15.0,
     attempts: int = 3,
+    ports: Sequence[int] | None = None,
 ) -> Iterator[RunningCollector]:
-    """Run the collector with ``--config`` for each of ``configs`` on free loopback ports.
+    """Run the collector with ``--config`` for each of ``configs`` on free loopback ports
+    (or on ``ports``: gRPC, HTTP, health check, self-metrics, e.g. to restart one in place).
 
     The PRODUCT_EVENTS_* port and data-dir variables are set for it; ``env_extra`` is added
     last (it may override them). The collector's stderr goes to ``data_dir/collector.log``.
@@ -190,7 +198,7 @@ def run_collector(
         command += ["--config", str(Path(config).resolve())]
     for attempt in range(1, attempts + 1):
         try:
-            running = _start(command, env_extra or {}, data, ready_timeout)
+            running = _start(command, env_extra or {}, data, ready_timeout, ports)
             break
         except CollectorError as exc:
             if attempt == attempts or "address already in use" not in str(exc):
