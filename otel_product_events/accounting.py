@@ -1,14 +1,18 @@
 """Counts what happens to telemetry after we hand it to the SDK, for :func:`pe.stats`.
 
-The OTel SDK drops the oldest record when a batch queue is full and logs about it once in a
-while; an export that fails after its retries is logged and forgotten. Product analytics needs
-numbers instead: these wrappers count records exported, records whose export failed, and records
-dropped because the queue was full, per signal.
+The OTel SDK drops the oldest record when a batch queue is full (logging about it once in a
+while), and forgets a batch whose export failed after its retries. Product analytics needs
+numbers instead. For the pipelines :func:`configure` builds, a :class:`Ledger` per signal counts
+records accepted by the processor, exported, failed and in flight; records dropped because the
+queue was full are what is left: ``accepted - exported - failed - queued - in flight``, exact
+whenever no record is being added at that very moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from typing import Final
 
 from opentelemetry.sdk._logs import ReadableLogRecord, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import (
@@ -19,34 +23,78 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from . import guard
+
+class Ledger:
+    """The counts of one signal's pipeline (``log_records`` or ``spans``)."""
+
+    def __init__(self, signal: str) -> None:
+        self.signal = signal
+        self.lock = threading.Lock()
+        self.accepted = 0
+        self.exported = 0
+        self.failed = 0
+        self.in_flight = 0
+        self._queue_length: Callable[[], int] = lambda: 0
+
+    def watch_queue(self, processor: object) -> None:
+        # SDK internals (1.4x): the batch processor's bounded deque. If a future SDK moves it,
+        # queued records simply count as dropped until they are exported.
+        queue = getattr(getattr(processor, "_batch_processor", None), "_queue", None)
+        if queue is not None:
+            self._queue_length = queue.__len__
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            queued = self._queue_length()
+            dropped = self.accepted - self.exported - self.failed - queued - self.in_flight
+            counts = {"exported": self.exported, "export_failed": self.failed,
+                      "dropped_queue_full": max(0, dropped), "queued": queued + self.in_flight}
+        return {f"{self.signal}_{name}": value for name, value in counts.items() if value}
 
 
-def _queue_is_full(processor: object) -> bool:
-    # SDK internals (1.4x): BatchProcessor keeps a bounded deque. If a future SDK moves them,
-    # queue-full drops are simply not counted; nothing breaks.
-    batch = getattr(processor, "_batch_processor", None)
-    queue = getattr(batch, "_queue", None)
-    limit = getattr(batch, "_max_queue_size", None)
-    return queue is not None and limit is not None and len(queue) >= limit
+LOGS: Final = Ledger("log_records")
+SPANS: Final = Ledger("spans")
+
+
+def snapshot() -> dict[str, int]:
+    """The export counters of both signals (absent when zero)."""
+    return {**LOGS.snapshot(), **SPANS.snapshot()}
 
 
 class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
-    """A batch processor that counts the records it drops because its queue is full."""
+    """A batch processor that counts every record it accepts."""
+
+    def __init__(self, exporter: LogRecordExporter, **kwargs: int | None) -> None:
+        super().__init__(exporter, **kwargs)  # type: ignore[arg-type]
+        LOGS.watch_queue(self)
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if _queue_is_full(self):
-            guard.count("log_records_dropped_queue_full")
+        with LOGS.lock:
+            LOGS.accepted += 1
         super().on_emit(log_record)
 
 
 class CountingBatchSpanProcessor(BatchSpanProcessor):
-    """A batch processor that counts the spans it drops because its queue is full."""
+    """A batch processor that counts every sampled span it accepts."""
+
+    def __init__(self, exporter: SpanExporter, **kwargs: int | None) -> None:
+        super().__init__(exporter, **kwargs)  # type: ignore[arg-type]
+        SPANS.watch_queue(self)
 
     def on_end(self, span: ReadableSpan) -> None:
-        if span.context is not None and span.context.trace_flags.sampled and _queue_is_full(self):
-            guard.count("spans_dropped_queue_full")
+        if span.context is not None and span.context.trace_flags.sampled:
+            with SPANS.lock:
+                SPANS.accepted += 1
         super().on_end(span)
+
+
+def _settle(ledger: Ledger, count: int, succeeded: bool) -> None:
+    with ledger.lock:
+        ledger.in_flight -= count
+        if succeeded:
+            ledger.exported += count
+        else:
+            ledger.failed += count
 
 
 class CountingLogExporter(LogRecordExporter):
@@ -56,15 +104,15 @@ class CountingLogExporter(LogRecordExporter):
         self.exporter = exporter
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        with LOGS.lock:
+            LOGS.in_flight += len(batch)
+        succeeded = False
         try:
             result = self.exporter.export(batch)
-        except Exception:
-            guard.count("log_records_export_failed", len(batch))
-            raise
-        succeeded = result is LogRecordExportResult.SUCCESS
-        guard.count("log_records_exported" if succeeded else "log_records_export_failed",
-                    len(batch))
-        return result
+            succeeded = result is LogRecordExportResult.SUCCESS
+            return result
+        finally:
+            _settle(LOGS, len(batch), succeeded)
 
     def shutdown(self) -> None:
         self.exporter.shutdown()  # type: ignore[no-untyped-call]
@@ -80,14 +128,15 @@ class CountingSpanExporter(SpanExporter):
         self.exporter = exporter
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        with SPANS.lock:
+            SPANS.in_flight += len(spans)
+        succeeded = False
         try:
             result = self.exporter.export(spans)
-        except Exception:
-            guard.count("spans_export_failed", len(spans))
-            raise
-        succeeded = result is SpanExportResult.SUCCESS
-        guard.count("spans_exported" if succeeded else "spans_export_failed", len(spans))
-        return result
+            succeeded = result is SpanExportResult.SUCCESS
+            return result
+        finally:
+            _settle(SPANS, len(spans), succeeded)
 
     def shutdown(self) -> None:
         self.exporter.shutdown()

@@ -1,13 +1,18 @@
-"""What the library counted: dropped attributes and events, internal errors."""
+"""What the library counted: dropped attributes and events, internal errors, and the fate of
+exported records (for the pipelines :func:`configure` built)."""
 
 from __future__ import annotations
 
-from . import guard
+from . import accounting, guard
 
 
 def stats() -> dict[str, int]:
-    """Counters since the process started, e.g. ``{"attributes_dropped": 2}``.
+    """Counters since the process started, e.g. ``{"log_records_exported": 1200,
+    "log_records_dropped_queue_full": 3, "attributes_dropped": 2}``.
 
-    Counters that never moved are absent.
+    Export counters: ``*_exported``, ``*_export_failed`` (after the exporter's retries),
+    ``*_dropped_queue_full`` (the oldest records, dropped while the queue was full) and
+    ``*_queued`` (accepted, not yet exported), for ``log_records`` and ``spans``. Counters that
+    never moved are absent.
     """
-    return guard.snapshot()
+    return {**guard.snapshot(), **accounting.snapshot()}

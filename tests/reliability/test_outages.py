@@ -65,8 +65,8 @@ def emitter_factory(tmp_path: Path) -> Iterator[Any]:
 
 
 def accounted(stats: dict[str, int]) -> int:
-    return (stats.get("log_records_exported", 0) + stats.get("log_records_export_failed", 0)
-            + stats.get("log_records_dropped_queue_full", 0))
+    return sum(stats.get(f"log_records_{outcome}", 0)
+               for outcome in ("exported", "export_failed", "dropped_queue_full", "queued"))
 
 
 def test_collector_absent_at_start_up(collector_binary: Path, tmp_path: Path,
@@ -158,7 +158,14 @@ class SlowProxy:
                              pipe(upstream_reader, writer, 0))
 
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        async def stop() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.loop.stop()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop)
         self.thread.join(10)
 
 
