@@ -23,8 +23,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not collector"
 
+# Per-call cost against hand-written OpenTelemetry and the peers, then end-to-end throughput.
 bench: $(STAMP) collector
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
 	$(BIN)/python tests/benchmarks/run.py
+	$(BIN)/python tests/benchmarks/throughput.py
 
 collector:
 	bash collector-config/build.sh >/dev/null

@@ -6,6 +6,7 @@ correlated with the trace. See the README for the full tour.
 """
 
 from .api import AttributeSource, TrackedFunction, emit, track
+from .catalog import Catalog, CatalogError, load_catalog
 from .consent import is_enabled, set_enabled
 from .context import product_context
 from .errors import ProductEventsError, ProductEventsWarning
@@ -20,6 +21,8 @@ from .version import __version__
 __all__ = [
     "AttributeSource",
     "Call",
+    "Catalog",
+    "CatalogError",
     "LifecycleRun",
     "ProductEventsError",
     "ProductEventsWarning",
@@ -31,6 +34,7 @@ __all__ = [
     "emit",
     "flush",
     "is_enabled",
+    "load_catalog",
     "product_context",
     "set_enabled",
     "shutdown",

@@ -8,22 +8,26 @@ signature and ``inspect`` answers stay those of the original.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import wrapt
 
 from . import guard, semconv
 from .consent import SWITCH
 from .events import emit_event, new_attributes
-from .extract import Call, compile_attributes, signature_of
+from .extract import Call, DerivedSource, _warn_at_caller, compile_attributes, signature_of
 from .tracking import TrackRecorder
 from .values import IS_NONE, Unsupported, to_attribute_value
 from .wrappers import Wrapper, build_wrapper, kind_of
 
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
 _F = TypeVar("_F")
 
-#: Where an attribute's value comes from: ``"param.path"``, ``"return.path"`` or a callable.
-AttributeSource = str | Callable[[Call], object]
+#: Where an attribute's value comes from: ``"param.path"``, ``"return.path"``, a callable, or a
+#: path whose value is derived (a catalog's ``count: true``).
+AttributeSource = str | Callable[[Call], object] | DerivedSource
 
 
 class TrackedFunction(wrapt.FunctionWrapper[..., Any]):
@@ -59,6 +63,7 @@ def track(
     attributes: Mapping[str, AttributeSource] | None = None,
     span: bool = True,
     span_name: str | None = None,
+    catalog: Catalog | None = None,
 ) -> Callable[[_F], _F]:
     """Decorator: each call runs in a span and, when it ends, emits the product event
     ``event_name`` carrying only the declared ``attributes``.
@@ -71,13 +76,19 @@ def track(
     Works on functions, methods, classmethods, staticmethods, async functions, generators and
     async generators. ``span=False`` skips the span (the event then correlates with the caller's
     span); ``span_name`` defaults to the function's qualified name.
+
+    ``catalog`` (from :func:`load_catalog`): the event must be declared there and the attributes
+    too (a mistake is a :class:`ProductEventsWarning`); without ``attributes``, the catalog's
+    ``from:`` sources are used.
     """
     name = _check_event_name(event_name, "track")
 
     def decorate(function: _F) -> _F:
         if not callable(function) and not hasattr(function, "__func__"):
             raise TypeError(f"@track({name!r}) decorates functions, not {type(function).__name__}")
-        wrapper = track_wrapper(function, name, attributes, span=span, span_name=span_name)
+        declared = attributes if catalog is None else catalog.attributes_for(
+            name, attributes, where=_function_name(function), report=_warn_at_caller)
+        wrapper = track_wrapper(function, name, declared, span=span, span_name=span_name)
         return TrackedFunction(function, wrapper)  # type: ignore[arg-type, return-value]
 
     return decorate
@@ -90,15 +101,18 @@ def track_wrapper(
     *,
     span: bool = True,
     span_name: str | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> Wrapper:
     """The wrapt wrapper that :func:`track` applies to ``function``.
 
-    Zero-code instrumentation applies the very same wrapper with ``wrapt.wrap_function_wrapper``,
-    so decorated and auto-instrumented functions emit identical events.
+    Zero-code instrumentation installs the very same wrapper (in a :class:`TrackedFunction`, with
+    ``wrapt.wrap_object``), so decorated and auto-instrumented functions emit identical events.
+    ``report`` receives mistakes in ``attributes`` instead of a warning at the decorated line.
     """
     target: Any = getattr(function, "__func__", function)
     function_name = _function_name(function)
-    plan = compile_attributes(event_name, attributes, signature_of(target), function_name)
+    plan = compile_attributes(event_name, attributes, signature_of(target), function_name,
+                              report)
     recorder = TrackRecorder(
         event_name, function_name, plan,
         span_name=span_name or str(getattr(target, "__qualname__", function_name)),

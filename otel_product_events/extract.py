@@ -150,14 +150,52 @@ def _var_getter(signature: inspect.Signature, name: str, path: tuple[str, ...]) 
     return get
 
 
+class DerivedSource:
+    """A path source whose value goes through ``derive`` before it is sent, e.g. the number of
+    items of a list (``count_of("return.checklists")``, a catalog's ``count: true``)."""
+
+    __slots__ = ("derive", "label", "path")
+
+    def __init__(self, path: str, derive: Callable[[Any], object], label: str) -> None:
+        self.path = path
+        self.derive = derive
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"{self.label}({self.path!r})"
+
+
+def count_of(path: str) -> DerivedSource:
+    """The number of items (``len``) of the value at ``path``, instead of the value itself."""
+    return DerivedSource(path, len, "count_of")
+
+
+def _derived(source: DerivedSource, signature: inspect.Signature | None, where: str, key: str,
+             report: Callable[[str], None] | None) -> Source | None:
+    inner = compile_source(source.path, signature, where=where, key=key, report=report)
+    if inner is None:
+        return None
+    read, derive = inner.getter, source.derive
+
+    def get(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> object:
+        return derive(read(instance, args, kwargs, result))
+
+    return Source(f"{source.label}({inner.text})", get, needs_return=inner.needs_return)
+
+
 def compile_source(
-    source: object, signature: inspect.Signature | None, *, where: str, key: str
+    source: object, signature: inspect.Signature | None, *, where: str, key: str,
+    report: Callable[[str], None] | None = None,
 ) -> Source | None:
     """Compiles one source; a mistake warns (at the decorated line) and returns None.
 
     Mistakes in the developer's mapping never raise: a decorator that raises at import time
-    would break the application it is meant to observe.
+    would break the application it is meant to observe. ``report`` replaces the warning (the
+    zero-code hooks log it, naming the target instead of a decorated line).
     """
+    _warn = report or _warn_at_caller
+    if isinstance(source, DerivedSource):
+        return _derived(source, signature, where, key, report)
     if callable(source):
         name = getattr(source, "__qualname__", type(source).__name__)
         return Source(name, _call_getter(source, signature), may_need_return=True)
@@ -191,7 +229,7 @@ def compile_source(
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _warn(message: str) -> None:
+def _warn_at_caller(message: str) -> None:
     """Warns at the first frame outside this package: the user's decorated line."""
     frame, level = sys._getframe(1), 2
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
@@ -256,8 +294,11 @@ class AttributePlan:
 def compile_attributes(
     event_name: str, attributes: Mapping[str, object] | None,
     signature: inspect.Signature | None, where: str,
+    report: Callable[[str], None] | None = None,
 ) -> AttributePlan:
-    """Compiles a ``track(attributes=...)`` mapping for one function."""
+    """Compiles a ``track(attributes=...)`` mapping for one function; ``report`` receives the
+    mistakes (default: a :class:`ProductEventsWarning` at the decorated line)."""
+    _warn = report or _warn_at_caller
     sources: list[tuple[str, Source]] = []
     for key, source in (attributes or {}).items():
         if not isinstance(key, str) or not key:
@@ -266,7 +307,7 @@ def compile_attributes(
         if key in semconv.RESERVED_KEYS:
             _warn(f"{where}: attribute {key!r} is set by the library itself; choose another name")
             continue
-        compiled = compile_source(source, signature, where=where, key=key)
+        compiled = compile_source(source, signature, where=where, key=key, report=report)
         if compiled is not None:
             sources.append((key, compiled))
     return AttributePlan(event_name, tuple(sources))

@@ -1,0 +1,377 @@
+"""The event catalog: one YAML file declaring every product event, what it means, which
+attributes it carries and, optionally, which function emits it (a zero-code target)::
+
+    events:
+      incident.created:
+        description: An incident was started.
+        function: myapp.incidents:create_incident     # optional zero-code target (or a list)
+        triggers: [the /incident start command]         # optional, for the "what we collect" page
+        attributes:
+          team.id:
+            from: team_id          # the source syntax of track(attributes=...)
+            type: string
+            description: Team that owns the incident.
+          checklist.count:
+            from: return.checklists
+            count: true            # send len(value), not the value
+            type: int
+            description: Checklists the incident started with.
+
+:func:`load_catalog` validates the whole file and raises one :class:`CatalogError` listing every
+problem, each naming the file, the event, the attribute and the field, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+from . import semconv
+from .extract import count_of
+
+if TYPE_CHECKING:
+    from .api import AttributeSource
+
+#: Attribute types, spelled as in the OpenTelemetry semantic conventions (plus bytes and map,
+#: which log records may carry).
+TYPES: Final = ("string", "int", "double", "boolean", "bytes", "string[]", "int[]", "double[]",
+                "boolean[]", "map")
+
+_TOP_KEYS: Final = ("events",)
+_EVENT_KEYS: Final = ("description", "function", "triggers", "attributes")
+_ATTRIBUTE_KEYS: Final = ("from", "type", "description", "count", "hash")
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+_DOTTED = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*\Z")
+#: A parameter (or ``return``), then attribute names or mapping keys without spaces.
+_SOURCE = re.compile(rf"{_IDENTIFIER}(?:\.[^.\s]+)*\Z")
+
+
+class CatalogError(ValueError):
+    """The catalog file is missing, not YAML, or does not follow the catalog format."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"invalid event catalog {path} ({count}):\n"
+                         + "\n".join(f"  - {problem}" for problem in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """One declared attribute of an event."""
+
+    name: str
+    type: str
+    description: str
+    #: Where the value comes from (``from:``), in the syntax of ``track(attributes=...)``;
+    #: None when the code provides it (``product_context``, ``emit``).
+    source: str | None = None
+    #: Send the number of items of the value rather than the value.
+    count: bool = False
+    #: Send a one-way hash of the value (``hash: true``).
+    hash: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """One declared event."""
+
+    name: str
+    description: str
+    attributes: Mapping[str, AttributeSpec] = field(
+        default_factory=lambda: MappingProxyType({}))
+    #: Zero-code targets, ``module:qualname`` each.
+    functions: tuple[str, ...] = ()
+    #: What users do that sends it, in words.
+    triggers: tuple[str, ...] = ()
+
+    def sources(self, report: Callable[[str], None], where: str) -> dict[str, AttributeSource]:
+        """The ``track(attributes=...)`` mapping these declarations describe."""
+        sources: dict[str, AttributeSource] = {}
+        for spec in self.attributes.values():
+            if spec.source is None:
+                continue
+            if spec.hash:
+                # Hashing arrives with the privacy features; until then the raw value of an
+                # attribute declared to be hashed must never leave the process.
+                report(f"{where}: attribute {spec.name!r} of event {self.name!r} is declared "
+                       "'hash: true', which this version cannot do yet; it is not sent")
+                continue
+            sources[spec.name] = count_of(spec.source) if spec.count else spec.source
+        return sources
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Every declared event, by name."""
+
+    path: str
+    events: Mapping[str, EventSpec]
+
+    def event(self, name: str) -> EventSpec | None:
+        return self.events.get(name)
+
+    def attributes_for(
+        self,
+        event_name: str,
+        attributes: Mapping[str, AttributeSource] | None,
+        *,
+        where: str,
+        report: Callable[[str], None],
+    ) -> Mapping[str, AttributeSource] | None:
+        """Checks a ``track`` declaration against the catalog and returns the attributes to
+        send: ``attributes`` as given, or the catalog's sources when none are given."""
+        spec = self.events.get(event_name)
+        if spec is None:
+            report(f"{where}: event {event_name!r} is not declared in the event catalog "
+                   f"{self.path}; declare it there (description and attributes) or fix the name")
+            return attributes
+        if attributes is None:
+            return spec.sources(report, where)
+        undeclared = sorted(key for key in attributes if key not in spec.attributes)
+        if undeclared:
+            report(f"{where}: event {event_name!r} sends {', '.join(map(repr, undeclared))}, "
+                   f"not declared for it in the event catalog {self.path}; declare "
+                   f"{'them' if len(undeclared) > 1 else 'it'} there, or do not send "
+                   f"{'them' if len(undeclared) > 1 else 'it'}")
+        return attributes
+
+
+def load_catalog(path: str | os.PathLike[str]) -> Catalog:
+    """Reads and validates the catalog at ``path``; raises :class:`CatalogError`."""
+    name = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise CatalogError(name, [f"{name}: cannot be read ({reason}); check "
+                                  "the path (relative paths start at the working directory)"]
+                           ) from None
+    return parse_catalog(text, path=name)
+
+
+def parse_catalog(text: str, *, path: str = "<catalog>") -> Catalog:
+    """Validates catalog YAML ``text``; ``path`` names it in messages."""
+    document = _parse_yaml(text, path)
+    problems: list[str] = []
+    events = _Validator(path, problems).catalog(document)
+    if problems:
+        raise CatalogError(path, problems)
+    return Catalog(path, MappingProxyType(events))
+
+
+def split_function(text: str) -> tuple[str, str]:
+    """``"pkg.module:Class.method"`` -> ``("pkg.module", "Class.method")``; raises ValueError
+    naming what is wrong."""
+    module, colon, qualname = text.strip().partition(":")
+    if not colon:
+        raise ValueError(f"{text!r} needs the form module:qualname (e.g. shop.orders:place_order "
+                         "or shop.cart:Cart.add)")
+    if not _DOTTED.match(module):
+        raise ValueError(f"{text!r}: {module!r} is not a module path (dotted Python names)")
+    if not _DOTTED.match(qualname):
+        raise ValueError(f"{text!r}: {qualname!r} is not a qualified name (a function, or "
+                         "Class.method, dotted Python names)")
+    return module, qualname
+
+
+def _parse_yaml(text: str, path: str) -> object:
+    import yaml  # type: ignore[import-untyped]  # (no stubs installed; imported on first use)
+
+    class UniqueKeyLoader(yaml.SafeLoader):  # type: ignore[misc]
+        """Refuses duplicate keys, which PyYAML would silently overwrite."""
+
+    def mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *anchor" may override keys on purpose
+            key = loader.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}",
+                                           key_node.start_mark)
+            if isinstance(key, str):
+                seen.add(key)
+        return loader.construct_mapping(node, deep)
+
+    UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: builds no objects
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path
+        reason = getattr(error, "problem", None) or str(error)
+        raise CatalogError(path, [f"{where}: not valid YAML ({reason})"]) from None
+
+
+class _Validator:
+    """Walks the parsed YAML, collecting every problem rather than stopping at the first."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+
+    def problem(self, message: str, *, event: str | None = None, attribute: str | None = None,
+                key: str | None = None) -> None:
+        where = [self.path]
+        if event is not None:
+            where.append(f"event {event!r}")
+        if attribute is not None:
+            where.append(f"attribute {attribute!r}")
+        if key is not None:
+            where.append(f"field {key!r}")
+        self.problems.append(", ".join(where) + ": " + message)
+
+    def unknown_keys(self, mapping: Mapping[Any, Any], allowed: tuple[str, ...], **where: Any
+                     ) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.problem(f"unknown field {key!r}; the fields here are "
+                             f"{', '.join(allowed)}", **where)
+
+    def catalog(self, document: object) -> dict[str, EventSpec]:
+        if not isinstance(document, Mapping) or "events" not in document:
+            self.problem("the file must be a mapping with an 'events:' key holding one entry "
+                         "per event name")
+            return {}
+        self.unknown_keys(document, _TOP_KEYS)
+        events = document["events"]
+        if not isinstance(events, Mapping) or not events:
+            self.problem("'events' must map each event name to its declaration (description, "
+                         "attributes, ...)", key="events")
+            return {}
+        specs: dict[str, EventSpec] = {}
+        for name, body in events.items():
+            if not isinstance(name, str) or not name.strip() or name != name.strip():
+                self.problem(f"event names must be non-empty strings without surrounding "
+                             f"spaces, got {name!r}")
+                continue
+            spec = self.event(name, body)
+            if spec is not None:
+                specs[name] = spec
+        return specs
+
+    def event(self, name: str, body: object) -> EventSpec | None:
+        if not isinstance(body, Mapping):
+            self.problem("must be a mapping with at least a 'description'", event=name)
+            return None
+        self.unknown_keys(body, _EVENT_KEYS, event=name)
+        description = self.text(body.get("description"), event=name, key="description")
+        functions = self.functions(body.get("function"), name)
+        triggers = self.triggers(body.get("triggers"), name)
+        attributes = self.attributes(body.get("attributes"), name)
+        if description is None:
+            return None
+        return EventSpec(name, description, MappingProxyType(attributes), functions, triggers)
+
+    def text(self, value: object, **where: Any) -> str | None:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if value is None:
+            self.problem("is missing; say in a sentence what it means", **where)
+        else:
+            self.problem(f"must be a non-empty string, got {value!r}", **where)
+        return None
+
+    def functions(self, value: object, event: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items:
+            self.problem("must be module:qualname, or a list of them", event=event,
+                         key="function")
+            return ()
+        functions: list[str] = []
+        for item in items:
+            if not isinstance(item, str):
+                self.problem(f"must be module:qualname strings, got {item!r}", event=event,
+                             key="function")
+                continue
+            try:
+                module, qualname = split_function(item)
+            except ValueError as error:
+                self.problem(str(error), event=event, key="function")
+                continue
+            functions.append(f"{module}:{qualname}")
+        return tuple(functions)
+
+    def triggers(self, value: object, event: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(t, str) and t.strip()
+                                                  for t in value):
+            self.problem("must be a list of sentences (what users do that sends the event)",
+                         event=event, key="triggers")
+            return ()
+        return tuple(t.strip() for t in value)
+
+    def attributes(self, value: object, event: str) -> dict[str, AttributeSpec]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.problem("must map each attribute name to its declaration (type, description, "
+                         "from)", event=event, key="attributes")
+            return {}
+        specs: dict[str, AttributeSpec] = {}
+        for name, body in value.items():
+            if not isinstance(name, str) or not name.strip():
+                self.problem(f"attribute names must be non-empty strings, got {name!r}",
+                             event=event, key="attributes")
+                continue
+            spec = self.attribute(event, name, body)
+            if spec is not None:
+                specs[name] = spec
+        return specs
+
+    def attribute(self, event: str, name: str, body: object) -> AttributeSpec | None:
+        where: dict[str, Any] = {"event": event, "attribute": name}
+        if name in semconv.RESERVED_KEYS:
+            self.problem("is set by the library itself on every event; remove it or choose "
+                         "another name", **where)
+            return None
+        if not isinstance(body, Mapping):
+            self.problem("must be a mapping with 'type' and 'description' (and 'from')",
+                         **where)
+            return None
+        self.unknown_keys(body, _ATTRIBUTE_KEYS, **where)
+        kind = body.get("type")
+        if kind not in TYPES:
+            shown = "missing" if kind is None else f"{kind!r} is not a type"
+            self.problem(f"{shown}; use one of {', '.join(TYPES)}", **where, key="type")
+        description = self.text(body.get("description"), **where, key="description")
+        source = self.source(body.get("from"), where)
+        count = self.flag(body, "count", where)
+        hashed = self.flag(body, "hash", where)
+        if count and source is None:
+            self.problem("needs 'from' (count: true sends the number of items of that value)",
+                         **where, key="count")
+        if count and kind not in (None, "int"):
+            self.problem(f"count: true sends an int; declare 'type: int', not {kind!r}",
+                         **where, key="count")
+        if kind not in TYPES or description is None:
+            return None
+        return AttributeSpec(name, str(kind), description, source, count, hashed)
+
+    def source(self, value: object, where: dict[str, Any]) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and _SOURCE.match(value):
+            return value
+        self.problem(f"{value!r} is not a source; write a parameter name with an optional "
+                     "dotted path (team_id, self.team_id, options.region) or return.<path> "
+                     "(return.id)", **where, key="from")
+        return None
+
+    def flag(self, body: Mapping[str, Any], key: str, where: dict[str, Any]) -> bool:
+        value = body.get(key, False)
+        if not isinstance(value, bool):
+            self.problem(f"must be true or false, got {value!r}", **where, key=key)
+            return False
+        return value
+
