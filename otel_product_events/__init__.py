@@ -10,9 +10,11 @@ from .catalog import Catalog, CatalogError, load_catalog
 from .consent import is_enabled, set_enabled
 from .context import product_context
 from .errors import ProductEventsError, ProductEventsWarning
-from .extract import Call
+from .extract import Call, count_of
 from .flushing import flush
 from .lifecycle import LifecycleRun, track_lifecycle
+from .policy import enforce_catalog
+from .privacy import hashed
 from .providers import Setup, configure, shutdown
 from .stats import stats
 from .usage_ping import UsagePing, usage_ping
@@ -31,8 +33,11 @@ __all__ = [
     "UsagePing",
     "__version__",
     "configure",
+    "count_of",
     "emit",
+    "enforce_catalog",
     "flush",
+    "hashed",
     "is_enabled",
     "load_catalog",
     "product_context",

@@ -16,6 +16,7 @@ from . import guard, semconv
 from .consent import SWITCH
 from .events import emit_event, new_attributes
 from .extract import Call, DerivedSource, _warn_at_caller, compile_attributes, signature_of
+from .privacy import Hashed
 from .tracking import TrackRecorder
 from .values import IS_NONE, Unsupported, to_attribute_value
 from .wrappers import Wrapper, build_wrapper, kind_of
@@ -27,7 +28,7 @@ _F = TypeVar("_F")
 
 #: Where an attribute's value comes from: ``"param.path"``, ``"return.path"``, a callable, or a
 #: path whose value is derived (a catalog's ``count: true``).
-AttributeSource = str | Callable[[Call], object] | DerivedSource
+AttributeSource = str | Callable[[Call], object] | DerivedSource | Hashed
 
 
 class TrackedFunction(wrapt.FunctionWrapper[..., Any]):

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from . import semconv
 from .extract import count_of
+from .privacy import hashed
 
 if TYPE_CHECKING:
     from .api import AttributeSource
@@ -97,13 +98,8 @@ class EventSpec:
         for spec in self.attributes.values():
             if spec.source is None:
                 continue
-            if spec.hash:
-                # Hashing arrives with the privacy features; until then the raw value of an
-                # attribute declared to be hashed must never leave the process.
-                report(f"{where}: attribute {spec.name!r} of event {self.name!r} is declared "
-                       "'hash: true', which this version cannot do yet; it is not sent")
-                continue
-            sources[spec.name] = count_of(spec.source) if spec.count else spec.source
+            source: AttributeSource = count_of(spec.source) if spec.count else spec.source
+            sources[spec.name] = hashed(source) if spec.hash else source
         return sources
 
 
@@ -140,7 +136,9 @@ class Catalog:
                    f"not declared for it in the event catalog {self.path}; declare "
                    f"{'them' if len(undeclared) > 1 else 'it'} there, or do not send "
                    f"{'them' if len(undeclared) > 1 else 'it'}")
-        return attributes
+        # An attribute the catalog declares hashed is hashed, even if the code forgot to.
+        return {key: hashed(source) if key in spec.attributes and spec.attributes[key].hash
+                else source for key, source in attributes.items()}
 
 
 def load_catalog(path: str | os.PathLike[str]) -> Catalog:

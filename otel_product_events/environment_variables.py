@@ -40,3 +40,34 @@ OTEL_PRODUCT_EVENTS_STRICT = "OTEL_PRODUCT_EVENTS_STRICT"
 
 ``true`` raises internal errors instead of logging them (for test suites and CI).
 """
+
+OTEL_PRODUCT_EVENTS_TRACK = "OTEL_PRODUCT_EVENTS_TRACK"
+"""
+.. envvar:: OTEL_PRODUCT_EVENTS_TRACK
+
+Zero-code targets, comma-separated ``module:qualname=event.name`` (a function, method,
+classmethod or staticmethod), e.g. ``shop.orders:place_order=order.placed``.
+"""
+
+OTEL_PRODUCT_EVENTS_CATALOG = "OTEL_PRODUCT_EVENTS_CATALOG"
+"""
+.. envvar:: OTEL_PRODUCT_EVENTS_CATALOG
+
+Path of the event catalog (YAML): each event, its meaning, its attributes and, optionally, the
+function that emits it (a zero-code target).
+"""
+
+OTEL_PRODUCT_EVENTS_HASH_ALGORITHM = "OTEL_PRODUCT_EVENTS_HASH_ALGORITHM"
+"""
+.. envvar:: OTEL_PRODUCT_EVENTS_HASH_ALGORITHM
+
+How ``hashed(...)`` attributes are hashed: ``hmac-sha256`` (default, keyed), ``sha256`` or
+``md5`` (unkeyed, for compatibility).
+"""
+
+OTEL_PRODUCT_EVENTS_HASH_KEY = "OTEL_PRODUCT_EVENTS_HASH_KEY"
+"""
+.. envvar:: OTEL_PRODUCT_EVENTS_HASH_KEY
+
+The HMAC key (text). Default: a random key kept in the state directory.
+"""

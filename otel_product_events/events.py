@@ -12,7 +12,7 @@ import time
 
 from opentelemetry.context import Context
 
-from . import semconv
+from . import policy, semconv
 from .bound import logger
 from .context import current as current_product_context
 from .flushing import EXIT_WINDOW, export_during_exit
@@ -40,6 +40,11 @@ def emit_event(
     now = time.time_ns() if timestamp_ns is None else timestamp_ns
     attributes[semconv.LOG_RECORD_UID] = new_uuid7(now)
     attributes[semconv.APP_INSTALLATION_ID] = installation_id()
+    if policy.active():
+        allowed = policy.enforce(event_name, attributes)
+        if allowed is None:
+            return
+        attributes = allowed
     logger().emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)
     if EXIT_WINDOW.deadline is not None:
         export_during_exit()

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from . import guard, semconv
 from .errors import ProductEventsWarning
+from .privacy import Hashed, hash_unless_none
 from .values import IS_NONE, AttributeValue, Unsupported, to_attribute_value
 
 #: ``getter(instance, args, kwargs, result)`` -> the raw value; raises when it is missing.
@@ -156,7 +157,7 @@ class DerivedSource:
 
     __slots__ = ("derive", "label", "path")
 
-    def __init__(self, path: str, derive: Callable[[Any], object], label: str) -> None:
+    def __init__(self, path: object, derive: Callable[[Any], object], label: str) -> None:
         self.path = path
         self.derive = derive
         self.label = label
@@ -194,6 +195,8 @@ def compile_source(
     zero-code hooks log it, naming the target instead of a decorated line).
     """
     _warn = report or _warn_at_caller
+    if isinstance(source, Hashed):
+        source = DerivedSource(source.inner, hash_unless_none, "hashed")
     if isinstance(source, DerivedSource):
         return _derived(source, signature, where, key, report)
     if callable(source):

@@ -67,6 +67,8 @@ def warn(kind: str, message: str, *args: object) -> None:
 
 def internal_error(kind: str, error: BaseException) -> None:
     """Reports a failure inside the library. Raises only in strict mode."""
+    if isinstance(error, ProductEventsError):
+        raise error  # already a strict-mode verdict (e.g. the catalog policy): pass it on
     count("internal_errors")
     if _state.strict:
         raise ProductEventsError(f"otel_product_events internal error in {kind}") from error

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -32,8 +33,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from . import consent, exporters, guard, installation, semconv
+from .catalog import Catalog
 from .config import SETTINGS
 from .flushing import flush, open_exit_window, within
+from .policy import enforce_catalog
+from .privacy import configure_hashing
 
 _log = logging.getLogger("otel_product_events")
 
@@ -81,6 +85,9 @@ def configure(
     span_exporter: SpanExporter | None = None,
     log_exporter: LogRecordExporter | None = None,
     metric_exporter: MetricExporter | None = None,
+    catalog: Catalog | str | os.PathLike[str] | None = None,
+    hash_algorithm: str | None = None,
+    hash_key: str | bytes | None = None,
 ) -> Setup:
     """Sets up export of product events, spans and usage pings for this application.
     Idempotent.
@@ -95,6 +102,10 @@ def configure(
     exporters (tests, custom sinks).
     At exit, queued events are flushed for at most ``shutdown_timeout`` seconds (default 2,
     or ``OTEL_PRODUCT_EVENTS_SHUTDOWN_TIMEOUT``).
+
+    ``catalog`` (a :class:`Catalog` or a path; default ``OTEL_PRODUCT_EVENTS_CATALOG``) is put
+    in force: only the events and attributes it declares are sent. ``hash_algorithm`` and
+    ``hash_key`` override ``OTEL_PRODUCT_EVENTS_HASH_ALGORITHM``/``_HASH_KEY``.
     """
     if protocol is not None and protocol not in exporters.PROTOCOLS:
         raise ValueError(f"configure(protocol={protocol!r}): use one of "
@@ -103,6 +114,10 @@ def configure(
         raise ValueError("configure(shutdown_timeout=...) must be a positive number of seconds")
     if installation_id is not None and not (isinstance(installation_id, str) and installation_id):
         raise ValueError("configure(installation_id=...) must be a non-empty string")
+    if hash_algorithm is not None or hash_key is not None:
+        configure_hashing(hash_algorithm, hash_key)
+    if catalog is not None:
+        enforce_catalog(catalog)  # a bad path raises CatalogError: the developer's mistake
     with _owned.lock:
         if _owned.setup is not None:
             return _owned.setup

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def read_or_create(directory: Path, name: str, create: Callable[[], str]) -> str:
+def read_or_create(directory: Path, name: str, create: Callable[[], str], *,
+                   private: bool = False) -> str:
     """Returns the text stored in ``directory/name``, creating it with ``create()`` if absent.
 
     Two processes starting together agree on one value: the file is written completely under a
     temporary name and then hard-linked into place, which fails if another process won.
     Raises ``OSError`` when the directory cannot be used; callers fall back to a value in memory.
+    ``private`` files (secrets) are readable by their owner only.
     """
     path = directory / name
     existing = _read(path)
@@ -25,7 +27,9 @@ def read_or_create(directory: Path, name: str, create: Callable[[], str]) -> str
         return existing
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     value = create()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", dir=directory)  # created 0600
+    if not private:
+        os.chmod(tmp_name, 0o644)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(value + "\n")

@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Final, TypeAlias, Union
 
+from .privacy import Hashed, HashedText, hash_value
+
 #: A value the OTLP encoder accepts (a subset of ``opentelemetry.util.types.AnyValue``).
 # Union, not "|": the recursive forward reference cannot use the operator on Python 3.10.
 AttributeValue: TypeAlias = Union[  # noqa: UP007
@@ -59,6 +61,8 @@ def to_attribute_value(value: object, depth: int = 0) -> AttributeValue | Unsupp
     kind = type(value)
     if kind is str:
         return _clean_str(value)  # type: ignore[arg-type]
+    if kind is HashedText:
+        return value  # type: ignore[return-value]
     if kind is bool or kind is float:
         return value  # type: ignore[return-value]
     if kind is int:
@@ -74,6 +78,8 @@ def to_attribute_value(value: object, depth: int = 0) -> AttributeValue | Unsupp
 def _convert_other(value: object, depth: int) -> AttributeValue | Unsupported:
     if value is None:
         return IS_NONE
+    if isinstance(value, Hashed):
+        return IS_NONE if value.inner is None else hash_value(value.inner)
     if isinstance(value, enum.Enum):
         return to_attribute_value(value.value, depth)
     if isinstance(value, int):  # int subclasses, such as IntFlag members

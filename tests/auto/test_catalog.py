@@ -96,7 +96,7 @@ class TestLoadingAValidCatalog:
         assert catalog.events["e.x"].functions == ("a:f", "b.c:K.m")
 
     def test_hash_is_accepted_as_a_boolean(self, tmp_path: Path) -> None:
-        """`hash: true` is part of the format (hashing itself comes with the privacy work)."""
+        """`hash: true` is part of the format: the value is sent as its one-way hash."""
         catalog = load(tmp_path, with_attribute("""
             from: user_id
             type: string

@@ -7,6 +7,7 @@ import pytest
 
 import otel_product_events as pe
 from otel_product_events.catalog import parse_catalog
+from otel_product_events.privacy import hash_value
 from otel_product_events.testing import CapturedEvents
 
 CATALOG = parse_catalog("""
@@ -30,27 +31,35 @@ class TestTrackWithCatalog:
     def test_without_attributes_the_catalog_sources_are_used(
             self, captured: CapturedEvents) -> None:
         """`@track(event, catalog=...)` sends what the catalog declares, read as declared."""
-        with pytest.warns(pe.ProductEventsWarning, match="customer.email"):
-            @pe.track("order.placed", catalog=CATALOG)
-            def place(lines: list[str], email: str) -> Order:
-                return Order("o-1")
+        @pe.track("order.placed", catalog=CATALOG)
+        def place(lines: list[str], email: str) -> Order:
+            return Order("o-1")
 
         place(["a", "b", "c"], "ann@example.com")
         attributes = captured[0].attributes
         assert attributes["order.id"] == "o-1"
         assert attributes["order.lines"] == 3
 
-    def test_an_attribute_declared_with_hash_is_not_sent_until_hashing_exists(
+    def test_an_attribute_declared_with_hash_is_sent_hashed(
             self, captured: CapturedEvents) -> None:
         """The raw value of an attribute meant to be hashed never leaves the process."""
-        with pytest.warns(pe.ProductEventsWarning, match="'hash: true'.*it is not sent"):
-            @pe.track("order.placed", catalog=CATALOG)
-            def place(lines: list[str], email: str) -> Order:
-                return Order("o-1")
+        @pe.track("order.placed", catalog=CATALOG)
+        def place(lines: list[str], email: str) -> Order:
+            return Order("o-1")
 
         place([], "ann@example.com")
-        assert "customer.email" not in captured[0].attributes
+        assert captured[0].attributes["customer.email"] == hash_value("ann@example.com")
         assert "ann@example.com" not in repr(captured[0].attributes)
+
+    def test_hash_true_also_hashes_an_attribute_given_in_the_decorator(
+            self, captured: CapturedEvents) -> None:
+        """Forgetting pe.hashed() in attributes= cannot leak a value the catalog hashes."""
+        @pe.track("order.placed", catalog=CATALOG, attributes={"customer.email": "email"})
+        def place(email: str) -> None:
+            pass
+
+        place("ann@example.com")
+        assert captured[0].attributes["customer.email"] == hash_value("ann@example.com")
 
     def test_an_event_missing_from_the_catalog_warns_at_the_decorated_line(self) -> None:
         """A typo in the event name is caught where the decorator is."""
