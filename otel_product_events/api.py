@@ -8,7 +8,7 @@ signature and ``inspect`` answers stay those of the original.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import wrapt
 
@@ -18,7 +18,7 @@ from .events import emit_event, new_attributes
 from .extract import Call, DerivedSource, _warn_at_caller, compile_attributes, signature_of
 from .privacy import Hashed
 from .tracking import TrackRecorder
-from .values import IS_NONE, Unsupported, to_attribute_value
+from .values import IS_NONE, MAX_STRING_LENGTH, Unsupported, to_attribute_value
 from .wrappers import Wrapper, build_wrapper, kind_of
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> Non
     if not SWITCH.on:
         return
     try:
-        if not isinstance(event_name, str) or not event_name.strip():
+        if type(event_name) is not str or not event_name or event_name.isspace():
             guard.count("events_dropped")
             guard.warn("emit-name", "otel_product_events: emit() needs a non-empty string "
                        "event name, got a %s; the event is dropped.", type(event_name).__name__)
@@ -138,15 +138,32 @@ def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> Non
         record = new_attributes()
         if attributes:
             add_values(event_name, attributes, record)
-        emit_event(event_name, record)
+        emit_event(event_name, record)  # adds the metadata, applies the catalog, emits
     except Exception as error:
         guard.internal_error("emit", error)
 
 
+_RESERVED: Final = semconv.RESERVED_KEYS
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]) -> None:
     """Adds literal attribute values to ``into``; invalid ones are reported and skipped."""
+    # Fast path: plain keys whose values need no conversion (short ASCII strings, 64-bit
+    # ints, bools, floats) are copied in one go; emit() should cost little more than the record.
+    if _RESERVED.isdisjoint(values):
+        for key, value in values.items():
+            kind = type(value)
+            if type(key) is not str or not key or not (
+                    (kind is str and value.isascii() and len(value) <= MAX_STRING_LENGTH)
+                    or (kind is int and _INT64_MIN <= value <= _INT64_MAX)
+                    or kind is bool or kind is float):
+                break
+        else:
+            into.update(values)
+            return
     for key, value in values.items():
-        if not isinstance(key, str) or not key or key in semconv.RESERVED_KEYS:
+        if not isinstance(key, str) or not key or key in _RESERVED:
             guard.dropped_attribute(
                 f"{event_name}:key", "otel_product_events: event %r drops an attribute whose "
                 "name is empty, not a string, or set by the library itself.", event_name)

@@ -9,6 +9,7 @@ it is emitted in.
 from __future__ import annotations
 
 import time
+from typing import Final
 
 from opentelemetry.context import Context
 
@@ -27,19 +28,20 @@ def new_attributes() -> dict[str, AttributeValue]:
     return dict(context) if context else {}
 
 
+_UID: Final = semconv.LOG_RECORD_UID
+_INSTALLATION: Final = semconv.APP_INSTALLATION_ID
+
+
 def emit_event(
-    event_name: str,
-    attributes: dict[str, AttributeValue],
-    context: Context | None = None,
-    timestamp_ns: int | None = None,
+    event_name: str, attributes: dict[str, AttributeValue], context: Context | None = None
 ) -> None:
     """Adds the per-event metadata to ``attributes`` (taking ownership) and emits the record.
 
     ``context`` carries the span to correlate with; None means the current one.
     """
-    now = time.time_ns() if timestamp_ns is None else timestamp_ns
-    attributes[semconv.LOG_RECORD_UID] = new_uuid7(now)
-    attributes[semconv.APP_INSTALLATION_ID] = installation_id()
+    now = time.time_ns()
+    attributes[_UID] = new_uuid7(now)
+    attributes[_INSTALLATION] = installation_id()
     if policy.active():
         allowed = policy.enforce(event_name, attributes)
         if allowed is None:

@@ -86,6 +86,8 @@ def current_catalog() -> Catalog | None:
 
 def active() -> bool:
     """Whether events must pass :func:`enforce` (a catalog is in force, or failed to load)."""
+    if _policy.resolved:  # the common, settled case: two attribute reads
+        return _policy.catalog is not None or _policy.failed is not None
     return current_catalog() is not None or _policy.failed is not None
 
 
