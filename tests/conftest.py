@@ -26,6 +26,13 @@ from otel_product_events import consent, guard  # noqa: E402
 from otel_product_events.testing import CapturedEvents, capture_events  # noqa: E402
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Here rather than in pyproject.toml: resolving the category there would import the
+    # package before the environment above is set.
+    config.addinivalue_line("filterwarnings",
+                            "error::otel_product_events.errors.ProductEventsWarning")
+
+
 @pytest.fixture(autouse=True)
 def clean_slate() -> Iterator[None]:
     """Make sure all tests start with tracking on, strict mode on and no counters."""

@@ -15,7 +15,7 @@ from .models import Checklist, ChecklistItem, Incident, IncidentError, Playbook,
 INCIDENT = {
     "incident.id": "return.id",
     "incident.is_active": "return.is_active",
-    "incident.commander.id": "return.commander_id",
+    "incident.commander.id": pe.hashed("return.commander_id"),  # people: one-way hashed
     "team.id": "return.team_id",
     "incident.created_at": "return.created_at",
     "incident.channel.ids": "return.channel_ids",
@@ -23,7 +23,7 @@ INCIDENT = {
     "incident.checklist.count": lambda call: len(call.result.checklists),
     "incident.checklist_item.count": "return.total_items",
 }
-CHECKLIST_ITEM = {"incident.id": "incident_id", "user.id": "user_id"}
+CHECKLIST_ITEM = {"incident.id": "incident_id", "user.id": pe.hashed("user_id")}
 PLAYBOOK = {
     "playbook.id": "return.id",
     "team.id": "return.team_id",
@@ -63,7 +63,7 @@ class IncidentService:
         self.incidents[incident.id] = incident
         return incident
 
-    @pe.track("incident.finished", attributes={**INCIDENT, "user.id": "user_id"})
+    @pe.track("incident.finished", attributes={**INCIDENT, "user.id": pe.hashed("user_id")})
     def finish_incident(self, incident_id: str, user_id: str) -> Incident:
         """Ends an incident (the /incident end command or the End incident button)."""
         incident = self._incident(incident_id)

@@ -122,7 +122,8 @@ def run_plain_app(launcher: str, collector: RunningCollector, variables: Mapping
     """Runs `python -m examples.incident_response_plain.session` under ``launcher``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update(variables)
-    env.update({"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path / "state"),
+    # The test process's state directory: the same hash key, so hashed ids compare equal.
+    env.update({"OTEL_PRODUCT_EVENTS_STATE_DIR": os.environ["OTEL_PRODUCT_EVENTS_STATE_DIR"],
                 "OTEL_SERVICE_NAME": "incident-response", "OTEL_METRICS_EXPORTER": "none"})
     app = [sys.executable, "-m", "examples.incident_response_plain.session"]
     if launcher == "opentelemetry-instrument":

@@ -154,6 +154,7 @@ def test_multiprocessing_fork_workers_flush_before_they_exit(
 
 WSGI_APP = '''
 import os
+import time
 import otel_product_events as pe
 from examples.incident_response.service import IncidentService
 
@@ -161,6 +162,7 @@ pe.configure(service_name="incident-wsgi")
 service = IncidentService()
 
 def application(environ, start_response):
+    time.sleep(0.05)  # a request takes a while, so concurrent ones spread over the workers
     incident = service.create_incident("From the web", "user-ann", "team-red")
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [f"{os.getpid()} {incident.id}".encode()]
