@@ -124,7 +124,7 @@ def main() -> None:
     report("counts", "--by", "version")
     print()
     report("funnel", "incident.created", "checklist.item.created", "incident.finished",
-           "--window", "1h", "--html", str(OUTPUT / "funnel.html"),
+           "--by", "incident.id", "--window", "1h", "--html", str(OUTPUT / "funnel.html"),
            "--png", str(OUTPUT / "funnel.png"))
     print()
     report("orphans")

@@ -19,7 +19,7 @@ import otel_product_events as pe
 
 from .models import Incident, IncidentError
 from .service import IncidentService
-from .session import run_session
+from .session import TEAMS, USERS, run_session
 
 
 @pe.track_lifecycle("timeline.export", attributes={"incident.id": "incident.id",
@@ -61,6 +61,12 @@ def main() -> None:
         return
     rng = random.Random(args.seed)
     refused = run_session(service, seed=args.seed, incidents=6)
+    for n in range(12):  # quick incidents: not all get a checklist item, or are ended
+        incident = service.create_incident(f"Page #{n}", rng.choice(USERS), rng.choice(TEAMS))
+        if rng.random() < 0.7:
+            service.add_checklist_item(incident.id, rng.choice(USERS), "Look at the graphs")
+            if rng.random() < 0.6:
+                service.finish_incident(incident.id, rng.choice(USERS))
     failed = 0
     for incident in service.incidents.values():
         for export_format in ("pdf", "csv"):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
+import secrets
 import time
 from dataclasses import dataclass, field
 
-_ids = itertools.count(1)
-
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}-{next(_ids):04d}"
+    """A unique id, as a database would hand out (unique across processes too)."""
+    return f"{prefix}-{secrets.token_hex(4)}"
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The report questions as SQL, written once for two engines.
 
-Each query reads a common relation ``e`` (uid, event_name, ts_ms, day, installation_id,
+Each query reads a common relation ``e`` (uid, event_name, ts_ns, ts_ms, day, installation_id,
 service_version, run_id, outcome, attributes). :data:`DUCKDB` defines ``e`` over the table that
 :func:`~otel_product_events.report.store.load` builds from the collector's files;
 :data:`CLICKHOUSE` defines it over the table the collector's ClickHouse exporter writes, so the
@@ -76,6 +76,7 @@ def clickhouse(table: str = "product_events.product_events") -> Dialect:
         relation=f"""  SELECT
     LogAttributes['log.record.uid'] AS uid,
     EventName AS event_name,
+    toInt64(toUnixTimestamp64Nano(Timestamp)) AS ts_ns,
     toInt64(toUnixTimestamp64Milli(Timestamp)) AS ts_ms,
     toDate(Timestamp) AS day,
     LogAttributes['app.installation.id'] AS installation_id,
@@ -112,7 +113,9 @@ def counts_sql(dialect: Dialect, by: Sequence[str] = ()) -> str:
 
 def funnel_sql(dialect: Dialect, steps: Sequence[str], by: str, window_ms: int) -> str:
     """Entities (``by`` attribute) reaching each step in order, each step strictly after the
-    previous one and within ``window_ms`` of the first."""
+    previous one and within ``window_ms`` of the first. Compared in nanoseconds: two steps in
+    the same millisecond are still in order."""
+    window_ns = window_ms * 1_000_000
     if len(steps) < 2:
         raise ValueError("a funnel needs at least two steps")
     entity = dialect.attribute(by)
@@ -123,19 +126,19 @@ def funnel_sql(dialect: Dialect, steps: Sequence[str], by: str, window_ms: int) 
         return dialect.with_e(
             f"SELECT position, countIf(level >= position) AS count\n"
             f"FROM (\n  SELECT {entity} AS entity,\n"
-            f"    windowFunnel({window_ms}, 'strict_increase')(toUInt64(ts_ms), {conditions}) "
+            f"    windowFunnel({window_ns}, 'strict_increase')(toUInt64(ts_ns), {conditions}) "
             f"AS level\n  FROM e\n  WHERE event_name IN ({names}) AND {entity} != ''\n"
             f"  GROUP BY entity\n)\nARRAY JOIN [{positions}] AS position\n"
             f"GROUP BY position\nORDER BY position")
-    ctes = [f"f AS (\n  SELECT {entity} AS entity, event_name, ts_ms FROM e\n"
+    ctes = [f"f AS (\n  SELECT {entity} AS entity, event_name, ts_ns FROM e\n"
             f"  WHERE event_name IN ({names}) AND {entity} IS NOT NULL AND {entity} != ''\n)",
-            f"s1 AS (SELECT entity, ts_ms AS t1, ts_ms AS t FROM f "
+            f"s1 AS (SELECT entity, ts_ns AS t1, ts_ns AS t FROM f "
             f"WHERE event_name = {dialect.literal(steps[0])})"]
     for n, step in enumerate(steps[1:], start=2):
         ctes.append(
-            f"s{n} AS (\n  SELECT s.entity, s.t1, min(f.ts_ms) AS t FROM s{n - 1} AS s\n"
+            f"s{n} AS (\n  SELECT s.entity, s.t1, min(f.ts_ns) AS t FROM s{n - 1} AS s\n"
             f"  JOIN f ON f.entity = s.entity AND f.event_name = {dialect.literal(step)}\n"
-            f"    AND f.ts_ms > s.t AND f.ts_ms <= s.t1 + {window_ms}\n"
+            f"    AND f.ts_ns > s.t AND f.ts_ns <= s.t1 + {window_ns}\n"
             f"  GROUP BY s.entity, s.t1\n)")
     union = "\nUNION ALL ".join(f"SELECT {n} AS position, count(DISTINCT entity) AS count "
                                 f"FROM s{n}" for n in range(1, len(steps) + 1))

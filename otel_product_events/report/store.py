@@ -1,6 +1,6 @@
 """Loads stored product events into an in-memory DuckDB table ``events``, one row per event.
 
-Columns: ``uid``, ``event_name``, ``ts`` (TIMESTAMP, UTC), ``ts_ms``, ``installation_id``,
+Columns: ``uid``, ``event_name``, ``ts`` (TIMESTAMP, UTC), ``ts_ns``, ``ts_ms``, ``installation_id``,
 ``service_name``, ``service_version``, ``run_id``, ``outcome``, ``error_type`` and
 ``attributes`` (JSON). Only product events are kept (scope ``otel_product_events`` with an
 event name), and an event delivered twice (a retried export) counts once, by
@@ -100,7 +100,7 @@ def load(data_dir: str | Path) -> duckdb.DuckDBPyConnection:
         columns = ", ".join(f"'{name}': '{kind}'" for name, kind in _COLUMNS.items())
         connection.execute(f"""
             CREATE TABLE events AS
-            SELECT * EXCLUDE (ts_ns), ts_ns // 1000000 AS ts_ms,
+            SELECT *, ts_ns // 1000000 AS ts_ms,
                    make_timestamp(ts_ns // 1000) AS ts
             FROM read_json(?, format = 'newline_delimited', columns = {{{columns}}})
             QUALIFY row_number() OVER (PARTITION BY uid ORDER BY ts_ns) = 1

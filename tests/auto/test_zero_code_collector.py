@@ -47,7 +47,7 @@ METADATA = {"log.record.uid", "app.installation.id", "code.function.name", "prod
 #: Compared as they are: the outcome, and the exception class of a failed call.
 OUTCOME = ("product.outcome", "error.type")
 #: Identifiers made by models.new_id: compared by order of first appearance.
-GENERATED_ID = re.compile(r"(inc|post|chan|pb)-\d{4}")
+GENERATED_ID = re.compile(r"(inc|post|chan|pb)-[0-9a-f]{8}")
 
 
 def targets_env() -> dict[str, str]:

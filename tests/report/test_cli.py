@@ -58,7 +58,7 @@ def test_sql_for_clickhouse_needs_no_data(tmp_path: Path) -> None:
                        "--clickhouse-table", "analytics.events", "--data", str(tmp_path / "x"))
     assert status == 0
     assert "FROM analytics.events" in text
-    assert "windowFunnel(7200000, 'strict_increase')" in text
+    assert "windowFunnel(7200000000000, 'strict_increase')" in text
 
 
 def test_charts_are_written(data_dir: Path, tmp_path: Path) -> None:

@@ -106,3 +106,20 @@ def test_empty_directory_gives_empty_answers(tmp_path: Path) -> None:
     connection = store.load(tmp_path)
     assert queries.run_counts(connection) == []
     assert [r["count"] for r in queries.run_funnel(connection, ["a", "b"], "x", 1000)] == [0, 0]
+
+
+def test_funnel_steps_within_one_millisecond_keep_their_order(tmp_path: Path) -> None:
+    """Fast code emits several steps in the same millisecond; nanoseconds keep them apart."""
+    import json
+
+    base = 1_790_000_000_000_000_000
+    records = [{"timeUnixNano": str(base + offset), "eventName": name, "attributes": [
+        {"key": "log.record.uid", "value": {"stringValue": f"u{offset}"}},
+        {"key": "app.installation.id", "value": {"stringValue": "i1"}}]}
+        for offset, name in ((0, "a"), (200_000, "b"), (400_000, "c"))]
+    request = {"resourceLogs": [{"resource": {}, "scopeLogs": [
+        {"scope": {"name": "otel_product_events"}, "logRecords": records}]}]}
+    (tmp_path / "product-events.jsonl").write_text(json.dumps(request) + "\n")
+    rows = queries.run_funnel(store.load(tmp_path), ["a", "b", "c"], "app.installation.id",
+                              WINDOW_MS)
+    assert [r["count"] for r in rows] == [1, 1, 1]
