@@ -1,10 +1,10 @@
 """Loads stored product events into an in-memory DuckDB table ``events``, one row per event.
 
-Columns: ``uid``, ``event_name``, ``ts`` (TIMESTAMP, UTC), ``ts_ns``, ``ts_ms``, ``installation_id``,
-``service_name``, ``service_version``, ``run_id``, ``outcome``, ``error_type`` and
-``attributes`` (JSON). Only product events are kept (scope ``otel_product_events`` with an
-event name), and an event delivered twice (a retried export) counts once, by
-``log.record.uid``.
+Columns: ``uid``, ``event_name``, ``ts`` (TIMESTAMP, UTC), ``ts_ns``, ``ts_ms``,
+``installation_id``, ``service_name``, ``service_version``, ``run_id``, ``outcome``,
+``error_type`` and ``attributes`` (JSON). Only product events are kept (scope
+``otel_product_events`` with an event name), and an event delivered twice (a retried export)
+counts once, by ``log.record.uid``.
 """
 
 from __future__ import annotations
