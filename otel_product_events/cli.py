@@ -12,12 +12,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from otel_product_events import catalog_cli
 from otel_product_events.auto import launcher
 from otel_product_events.report import cli as report_cli
 from otel_product_events.version import __version__
 
 #: ``add_parser`` functions, one per subcommand.
-SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (launcher.add_parser, report_cli.add_parser)
+SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
+    launcher.add_parser, catalog_cli.add_parser, report_cli.add_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

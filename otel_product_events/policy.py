@@ -30,8 +30,7 @@ from .privacy import HashedText, hash_value
 from .values import AttributeValue
 
 #: Keys the library itself adds; a catalog never needs to declare them.
-METADATA_KEYS: Final = semconv.RESERVED_KEYS | {semconv.PRODUCT_RUN_ID,
-                                                 semconv.PRODUCT_DURATION_MS}
+METADATA_KEYS: Final = frozenset(semconv.METADATA_KEYS)
 
 _TYPE_CHECKS: Final[Mapping[str, Callable[[object], bool]]] = {
     "string": lambda v: isinstance(v, str),

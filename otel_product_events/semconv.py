@@ -30,3 +30,8 @@ OUTCOME_CANCELLED: Final = "cancelled"
 RESERVED_KEYS: Final = frozenset(
     {LOG_RECORD_UID, APP_INSTALLATION_ID, CODE_FUNCTION_NAME, ERROR_TYPE, PRODUCT_OUTCOME}
 )
+
+#: Every key the library may add to a product event itself, in a stable order: a catalog never
+#: declares them, and allow-lists (in process and at the collector) always keep them.
+METADATA_KEYS: Final = (LOG_RECORD_UID, APP_INSTALLATION_ID, CODE_FUNCTION_NAME, PRODUCT_OUTCOME,
+                        ERROR_TYPE, PRODUCT_RUN_ID, PRODUCT_DURATION_MS)

@@ -1,0 +1,1 @@
+"""A small shop: the sample project that `catalog check` is tested on (never imported)."""
