@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from opentelemetry.context import Context, attach, detach
-from opentelemetry.trace import Span, Status, StatusCode, set_span_in_context
+from opentelemetry.trace import Span, set_span_in_context
 
 from . import guard, semconv
 from .api import AttributeSource, TrackedFunction, _check_event_name, _function_name, add_values
@@ -25,12 +25,11 @@ from .events import emit_event, new_attributes
 from .extract import AttributePlan, compile_attributes, signature_of
 from .flushing import export_soon
 from .ids import new_uuid7
-from .tracking import error_type, outcome_of
+from .tracking import end_span, record_outcome
 from .values import AttributeValue
 from .wrappers import build_wrapper, kind_of
 
 _F = TypeVar("_F")
-_ERROR_STATUS = Status(StatusCode.ERROR)
 
 
 class LifecycleRun:
@@ -89,23 +88,13 @@ class _LifecycleEvents:
         try:
             attributes = dict(run.attributes)
             attributes[semconv.PRODUCT_RUN_ID] = run.run_id  # set_attributes cannot replace it
-            outcome = attributes[semconv.PRODUCT_OUTCOME] = outcome_of(error)
             attributes[semconv.PRODUCT_DURATION_MS] = round(run.elapsed_ms(), 3)
-            if error is not None:
-                kind = attributes[semconv.ERROR_TYPE] = error_type(error)
-                if span is not None:
-                    span.set_attribute(semconv.ERROR_TYPE, kind)
-                    if outcome == semconv.OUTCOME_FAILURE:
-                        span.set_status(_ERROR_STATUS)
+            record_outcome(attributes, span, error)
             emit_event(self._completed, attributes, run.context)
         except Exception as failure:
             guard.internal_error("lifecycle.complete", failure)
         finally:
-            if span is not None:
-                try:
-                    span.end()
-                except Exception as failure:
-                    guard.internal_error("lifecycle.span_end", failure)
+            end_span(span, "lifecycle.span_end")
 
 
 def _span_context(span: Span | None) -> Context | None:

@@ -16,6 +16,7 @@ from . import guard, semconv
 from .bound import tracer
 from .events import emit_event, new_attributes
 from .extract import AttributePlan
+from .values import AttributeValue
 
 _set_span_in_context = trace.set_span_in_context
 _ERROR_STATUS = Status(StatusCode.ERROR)
@@ -37,6 +38,28 @@ def error_type(error: BaseException) -> str:
     if cls.__module__ == "builtins":
         return cls.__qualname__
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def record_outcome(attributes: dict[str, AttributeValue], span: Span | None,
+                   error: BaseException | None) -> None:
+    """Adds ``product.outcome`` (and ``error.type``) to the event, and marks a failed span."""
+    outcome = attributes[semconv.PRODUCT_OUTCOME] = outcome_of(error)
+    if error is not None:
+        kind = attributes[semconv.ERROR_TYPE] = error_type(error)
+        if span is not None:
+            # No record_exception: an exception message may quote private data.
+            span.set_attribute(semconv.ERROR_TYPE, kind)
+            if outcome == semconv.OUTCOME_FAILURE:
+                span.set_status(_ERROR_STATUS)
+
+
+def end_span(span: Span | None, where: str) -> None:
+    """Ends ``span``; a failure there is ours to report, never the caller's."""
+    if span is not None:
+        try:
+            span.end()
+        except Exception as failure:
+            guard.internal_error(where, failure)
 
 
 class TrackedRun:
@@ -93,20 +116,9 @@ class TrackRecorder:
             attributes = new_attributes()
             self._plan.extract(attributes, instance, args, kwargs, result, error is None)
             attributes[semconv.CODE_FUNCTION_NAME] = self._function_name
-            outcome = attributes[semconv.PRODUCT_OUTCOME] = outcome_of(error)
-            if error is not None:
-                kind = attributes[semconv.ERROR_TYPE] = error_type(error)
-                if span is not None:
-                    # No record_exception: an exception message may quote private data.
-                    span.set_attribute(semconv.ERROR_TYPE, kind)
-                    if outcome == semconv.OUTCOME_FAILURE:
-                        span.set_status(_ERROR_STATUS)
+            record_outcome(attributes, span, error)
             emit_event(self._event_name, attributes, run.context)
         except Exception as failure:
             guard.internal_error("track.finish", failure)
         finally:
-            if span is not None:
-                try:
-                    span.end()
-                except Exception as failure:
-                    guard.internal_error("track.span_end", failure)
+            end_span(span, "track.span_end")

@@ -9,14 +9,14 @@ counts once, by ``log.record.uid``.
 
 from __future__ import annotations
 
-import base64
 import json
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from otel_product_events import semconv
+from otel_product_events.otlp_json import attributes as decode_attributes
 
 from .files import data_files, read_requests
 
@@ -30,25 +30,8 @@ _COLUMNS = {
 }
 
 
-def _value(value: Mapping[str, Any] | None) -> Any:
-    if not value:
-        return None
-    for key in ("stringValue", "boolValue", "doubleValue"):
-        if key in value:
-            return value[key]
-    if "intValue" in value:
-        return int(value["intValue"])
-    if "bytesValue" in value:
-        return base64.b64decode(value["bytesValue"]).hex()
-    if "arrayValue" in value:
-        return [_value(v) for v in value["arrayValue"].get("values", [])]
-    if "kvlistValue" in value:
-        return _attributes(value["kvlistValue"].get("values", []))
-    return None
-
-
-def _attributes(items: Sequence[Mapping[str, Any]] | None) -> dict[str, Any]:
-    return {item["key"]: _value(item.get("value")) for item in items or []}
+def _json_default(value: object) -> str:
+    return value.hex() if isinstance(value, bytes) else str(value)
 
 
 def _text(value: object) -> str:
@@ -59,7 +42,7 @@ def event_rows(requests: Iterator[Mapping[str, Any]]) -> Iterator[dict[str, Any]
     """Flattens OTLP JSON log requests into one row per product event."""
     for request in requests:
         for resource_logs in request.get("resourceLogs", []):
-            resource = _attributes(resource_logs.get("resource", {}).get("attributes"))
+            resource = decode_attributes(resource_logs.get("resource", {}).get("attributes"))
             for scope_logs in resource_logs.get("scopeLogs", []):
                 if scope_logs.get("scope", {}).get("name") != semconv.SCOPE_NAME:
                     continue
@@ -67,7 +50,7 @@ def event_rows(requests: Iterator[Mapping[str, Any]]) -> Iterator[dict[str, Any]
                     name = record.get("eventName") or ""
                     if not name:
                         continue
-                    attributes = _attributes(record.get("attributes"))
+                    attributes = decode_attributes(record.get("attributes"))
                     ts_ns = int(record.get("timeUnixNano") or record.get("observedTimeUnixNano")
                                 or 0)
                     yield {
@@ -94,7 +77,7 @@ def load(data_dir: str | Path) -> duckdb.DuckDBPyConnection:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8") as flat:
         for path in files:
             for row in event_rows(read_requests(path)):
-                flat.write(json.dumps(row, default=str))
+                flat.write(json.dumps(row, default=_json_default))
                 flat.write("\n")
         flat.flush()
         columns = ", ".join(f"'{name}': '{kind}'" for name, kind in _COLUMNS.items())

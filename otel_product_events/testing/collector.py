@@ -12,7 +12,6 @@ Standard library only.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -26,6 +25,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from otel_product_events.otlp_json import any_value, attributes
 
 _LOOPBACK = "127.0.0.1"
 
@@ -209,31 +210,6 @@ def run_collector(
         running.stop(timeout=stop_timeout)
 
 
-def _value(value: Mapping[str, Any] | None) -> Any:
-    """Decode one OTLP JSON AnyValue into a plain Python value."""
-    if not value:
-        return None
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "intValue" in value:
-        return int(value["intValue"])
-    if "doubleValue" in value:
-        return float(value["doubleValue"])
-    if "bytesValue" in value:
-        return base64.b64decode(value["bytesValue"])
-    if "arrayValue" in value:
-        return [_value(v) for v in value["arrayValue"].get("values", [])]
-    if "kvlistValue" in value:
-        return _attributes(value["kvlistValue"].get("values", []))
-    return None
-
-
-def _attributes(items: Sequence[Mapping[str, Any]] | None) -> dict[str, Any]:
-    return {item["key"]: _value(item.get("value")) for item in items or []}
-
-
 def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     for number, line in enumerate(lines, start=1):
@@ -259,12 +235,12 @@ def _flatten(
         "flags": int(record.get("flags", 0)),
         "severity_number": int(record.get("severityNumber", 0)),
         "severity_text": record.get("severityText", ""),
-        "body": _value(record.get("body")),
-        "attributes": _attributes(record.get("attributes")),
+        "body": any_value(record.get("body")),
+        "attributes": attributes(record.get("attributes")),
         "resource": dict(resource),
         "scope_name": scope.get("name", ""),
         "scope_version": scope.get("version", ""),
-        "scope_attributes": _attributes(scope.get("attributes")),
+        "scope_attributes": attributes(scope.get("attributes")),
     }
 
 
@@ -280,7 +256,7 @@ def read_product_events(
     for path in files:
         for request in _json_lines(path):
             for resource_logs in request.get("resourceLogs", []):
-                resource = _attributes(resource_logs.get("resource", {}).get("attributes"))
+                resource = attributes(resource_logs.get("resource", {}).get("attributes"))
                 for scope_logs in resource_logs.get("scopeLogs", []):
                     scope = scope_logs.get("scope", {})
                     records += [
