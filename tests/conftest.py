@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import tempfile
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 # Before the package is imported (it reads the environment once): a private state directory,
 # no opt-out inherited from the shell, and strict mode so our own bugs fail tests.
@@ -67,3 +71,43 @@ def log_exporter(_session_log_exporter: InMemoryLogRecordExporter) -> InMemoryLo
     """An exporter receiving every record emitted during the test, as the SDK hands them over."""
     _session_log_exporter.clear()
     return _session_log_exporter
+
+
+@dataclass
+class SilentCollector:
+    """A TCP endpoint that accepts connections, keeps the first bytes of each request, and
+    never answers: stands in for a hung collector (and shows whether anything connected)."""
+
+    url: str
+    received: list[bytes]
+
+
+@pytest.fixture
+def silent_collector() -> Iterator[SilentCollector]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(128)
+    server.settimeout(0.1)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        connections = []
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            connection.settimeout(1)
+            with contextlib.suppress(OSError):
+                received.append(connection.recv(65536))
+            connections.append(connection)
+        for connection in connections:
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield SilentCollector(f"http://127.0.0.1:{server.getsockname()[1]}", received)
+    stop.set()
+    thread.join()
+    server.close()

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import otel_product_events as pe
 from otel_product_events.testing import CapturedEvents
+from tests.conftest import SilentCollector
 from tests.helpers import last_json_line, run_python
 
 # Configures export to a listening socket, calls a tracked function and emit(), and reports
@@ -41,33 +40,6 @@ print(json.dumps({
 """
 
 
-@pytest.fixture
-def listener() -> Iterator[tuple[str, list[bytes]]]:
-    """A TCP socket standing in for a collector; records every connection it receives."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.settimeout(0.2)
-    received: list[bytes] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                continue
-            received.append(connection.recv(65536))
-            connection.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}", received
-    stop.set()
-    thread.join()
-    server.close()
-
-
 @pytest.mark.parametrize(
     "opt_out",
     [{"DO_NOT_TRACK": "1"}, {"OTEL_PRODUCT_EVENTS_ENABLED": "false"},
@@ -75,10 +47,10 @@ def listener() -> Iterator[tuple[str, list[bytes]]]:
     ids=lambda env: next(iter(env)),
 )
 def test_opt_out_variable_switches_everything_off(
-    opt_out: dict[str, str], tmp_path: Path, listener: tuple[str, list[bytes]]
+    opt_out: dict[str, str], tmp_path: Path, silent_collector: SilentCollector
 ) -> None:
     """No span, no event, no export thread, no network connection, no state file."""
-    endpoint, received = listener
+    endpoint, received = silent_collector.url, silent_collector.received
     state = tmp_path / "state"
     report = last_json_line(run_python(
         APP, {**opt_out, "OTEL_PRODUCT_EVENTS_STATE_DIR": str(state)}, args=[endpoint]))
@@ -88,10 +60,10 @@ def test_opt_out_variable_switches_everything_off(
 
 
 def test_without_opt_out_the_same_app_tracks_and_connects(
-    tmp_path: Path, listener: tuple[str, list[bytes]]
+    tmp_path: Path, silent_collector: SilentCollector
 ) -> None:
     """The control: with no opt-out the same program emits, spans, and reaches the endpoint."""
-    endpoint, received = listener
+    endpoint, received = silent_collector.url, silent_collector.received
     report = last_json_line(run_python(
         APP, {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path / "state")}, args=[endpoint]))
     assert report["enabled"] is True

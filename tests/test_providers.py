@@ -5,14 +5,11 @@ Global providers can be installed once per process, so each test runs a fresh in
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import SilentCollector
 from tests.helpers import last_json_line, run_python
 
 PRELUDE = """
@@ -137,18 +134,9 @@ print(json.dumps(errors))
     assert "use one of http/protobuf, grpc" in report[0]
 
 
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """A collector that accepts connections and never answers: the worst case for exit."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-
-
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
-def test_exit_is_bounded_when_the_collector_hangs(silent_endpoint: str, protocol: str) -> None:
+def test_exit_is_bounded_when_the_collector_hangs(silent_collector: SilentCollector,
+                                                  protocol: str) -> None:
     """With a collector that never answers, the process still exits within the timeout."""
     started = time.monotonic()
     process = run_python(PRELUDE + """
@@ -156,55 +144,22 @@ pe.configure(endpoint=sys.argv[1], protocol=sys.argv[2], shutdown_timeout=1.0)
 for i in range(100):
     pe.emit("tick", {"i": i})
 print(json.dumps({"flushed": pe.flush(0.5)}))
-""", args=[silent_endpoint, protocol])
+""", args=[silent_collector.url, protocol])
     elapsed = time.monotonic() - started
     assert last_json_line(process) == {"flushed": False}
     assert elapsed < 8, elapsed  # interpreter start-up + 0.5 s flush + 1 s exit bound
     assert "not every event was exported within 1.0 s at exit" in process.stderr
 
 
-def test_headers_variable_reaches_the_wire(silent_endpoint_with_capture: tuple[str, list[bytes]]
-                                           ) -> None:
+def test_headers_variable_reaches_the_wire(silent_collector: SilentCollector) -> None:
     """OTEL_EXPORTER_OTLP_HEADERS (an auth token, say) is sent with every export request."""
-    endpoint, received = silent_endpoint_with_capture
+    endpoint, received = silent_collector.url, silent_collector.received
     run_python(PRELUDE + """
 pe.configure(endpoint=sys.argv[1], shutdown_timeout=0.5)
 pe.emit("tick")
 pe.flush(0.5)
 """, {"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20s3cret"}, args=[endpoint])
     assert any(b"authorization: bearer s3cret" in data.lower() for data in received)
-
-
-@pytest.fixture
-def silent_endpoint_with_capture() -> Iterator[tuple[str, list[bytes]]]:
-    """Accepts connections, keeps the first bytes of each request, never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    server.settimeout(0.1)
-    received: list[bytes] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        connections = []
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                continue
-            connection.settimeout(1)
-            with contextlib.suppress(OSError):
-                received.append(connection.recv(65536))
-            connections.append(connection)
-        for connection in connections:
-            connection.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}", received
-    stop.set()
-    thread.join()
-    server.close()
 
 
 def test_flush_exports_everything_queued() -> None:

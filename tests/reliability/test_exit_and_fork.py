@@ -10,29 +10,19 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from otel_product_events.testing.collector import RunningCollector, read_product_events
+from tests.conftest import SilentCollector
 from tests.helpers import REPO, last_json_line, run_python
-
-
-@pytest.fixture
-def hanging_endpoint() -> Iterator[str]:
-    """Accepts connections and never answers: the worst collector for an exiting process."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(128)
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 def test_exit_takes_at_most_the_default_two_seconds_with_the_collector_hanging(
-    hanging_endpoint: str, protocol: str
+    silent_collector: SilentCollector, protocol: str
 ) -> None:
     """From the end of the program to the end of the process: under 2 s (SDK alone: ~12 s)."""
     process = subprocess.Popen(
@@ -48,7 +38,7 @@ def place():
 for _ in range(500):
     place()
 print("main done", flush=True)
-""", hanging_endpoint, protocol], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+""", silent_collector.url, protocol], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env={**os.environ, "OTEL_PRODUCT_EVENTS_STRICT": "false"})
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "main done"
