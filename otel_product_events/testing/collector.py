@@ -7,13 +7,12 @@
 - :func:`read_product_events` parses the OTLP JSON-lines files the file exporter wrote
   (rotated backups included) into one plain dict per log record.
 
-Standard library only.
+Standard library only (zstandard is imported only to read zstd-compressed files).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_product_events.otlp_json import any_value, attributes
+from otel_product_events.report.files import read_requests
 
 _LOOPBACK = "127.0.0.1"
 
@@ -210,19 +210,6 @@ def run_collector(
         running.stop(timeout=stop_timeout)
 
 
-def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines):  # partially written last line: the writer is mid-flush
-                return
-            raise ValueError(f"{path}:{number}: not a JSON line") from None
-
-
 def _flatten(
     record: Mapping[str, Any], resource: dict[str, Any], scope: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -249,12 +236,13 @@ def read_product_events(
 ) -> list[dict[str, Any]]:
     """One dict per log record in the OTLP JSON-lines files under ``data_dir``, oldest first.
 
-    Rotated backups match ``pattern`` too; a partially written last line is skipped.
+    Rotated backups match ``pattern`` too, compressed ones are read as well, and a partially
+    written last line is skipped.
     """
     files = sorted(Path(data_dir).glob(pattern), key=lambda p: (p.stat().st_mtime, p.name))
     records: list[dict[str, Any]] = []
     for path in files:
-        for request in _json_lines(path):
+        for request in read_requests(path):
             for resource_logs in request.get("resourceLogs", []):
                 resource = attributes(resource_logs.get("resource", {}).get("attributes"))
                 for scope_logs in resource_logs.get("scopeLogs", []):
