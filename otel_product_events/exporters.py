@@ -3,8 +3,9 @@ variables and its keyword overrides, and sizes the batch processors for product 
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter, LogRecordExporter
@@ -59,49 +60,51 @@ def _otlp_kwargs(endpoint: str | None, protocol: str, path: str,
     return {"endpoint": endpoint, "headers": dict(headers) if headers else None}
 
 
+# Per signal: the exporter-choice variable, the HTTP path, and the OTLP exporter classes (imported
+# only when chosen: the gRPC one pulls in grpcio).
+_SIGNALS: Final = {
+    "traces": ("OTEL_TRACES_EXPORTER", "/v1/traces",
+               "opentelemetry.exporter.otlp.proto.grpc.trace_exporter:OTLPSpanExporter",
+               "opentelemetry.exporter.otlp.proto.http.trace_exporter:OTLPSpanExporter"),
+    "logs": ("OTEL_LOGS_EXPORTER", "/v1/logs",
+             "opentelemetry.exporter.otlp.proto.grpc._log_exporter:OTLPLogExporter",
+             "opentelemetry.exporter.otlp.proto.http._log_exporter:OTLPLogExporter"),
+    "metrics": ("OTEL_METRICS_EXPORTER", "/v1/metrics",
+                "opentelemetry.exporter.otlp.proto.grpc.metric_exporter:OTLPMetricExporter",
+                "opentelemetry.exporter.otlp.proto.http.metric_exporter:OTLPMetricExporter"),
+}
+
+
+def _exporter(signal: str, console: Callable[[], object], protocol: str, endpoint: str | None,
+              headers: Mapping[str, str] | None) -> Any:
+    variable, path, grpc_class, http_class = _SIGNALS[signal]
+    names = _exporter_names(variable)
+    if "otlp" in names:
+        module, _, name = (grpc_class if protocol == "grpc" else http_class).partition(":")
+        exporter_class = getattr(importlib.import_module(module), name)
+        return exporter_class(**_otlp_kwargs(endpoint, protocol, path, headers))
+    return console() if "console" in names else None
+
+
 def span_exporter(protocol: str, endpoint: str | None,
                   headers: Mapping[str, str] | None) -> SpanExporter | None:
-    names = _exporter_names("OTEL_TRACES_EXPORTER")
-    if "otlp" in names:
-        kwargs = _otlp_kwargs(endpoint, protocol, "/v1/traces", headers)
-        if protocol == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-            return OTLPSpanExporter(**kwargs)
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-            OTLPSpanExporter as HTTPSpanExporter,
-        )
-        return HTTPSpanExporter(**kwargs)
-    return ConsoleSpanExporter() if "console" in names else None
+    exporter: SpanExporter | None = _exporter("traces", ConsoleSpanExporter, protocol, endpoint,
+                                              headers)
+    return exporter
 
 
 def log_exporter(protocol: str, endpoint: str | None,
                  headers: Mapping[str, str] | None) -> LogRecordExporter | None:
-    names = _exporter_names("OTEL_LOGS_EXPORTER")
-    if "otlp" in names:
-        kwargs = _otlp_kwargs(endpoint, protocol, "/v1/logs", headers)
-        if protocol == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-            return OTLPLogExporter(**kwargs)
-        from opentelemetry.exporter.otlp.proto.http._log_exporter import (
-            OTLPLogExporter as HTTPLogExporter,
-        )
-        return HTTPLogExporter(**kwargs)
-    return ConsoleLogRecordExporter() if "console" in names else None
+    exporter: LogRecordExporter | None = _exporter("logs", ConsoleLogRecordExporter, protocol,
+                                                   endpoint, headers)
+    return exporter
 
 
 def metric_exporter(protocol: str, endpoint: str | None,
                     headers: Mapping[str, str] | None) -> MetricExporter | None:
-    names = _exporter_names("OTEL_METRICS_EXPORTER")
-    if "otlp" in names:
-        kwargs = _otlp_kwargs(endpoint, protocol, "/v1/metrics", headers)
-        if protocol == "grpc":
-            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-            return OTLPMetricExporter(**kwargs)
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-            OTLPMetricExporter as HTTPMetricExporter,
-        )
-        return HTTPMetricExporter(**kwargs)
-    return ConsoleMetricExporter() if "console" in names else None
+    exporter: MetricExporter | None = _exporter("metrics", ConsoleMetricExporter, protocol,
+                                                endpoint, headers)
+    return exporter
 
 
 def _env_int(name: str, default: int) -> int | None:
