@@ -28,8 +28,6 @@ class Settings:
 
     #: False when DO_NOT_TRACK, OTEL_PRODUCT_EVENTS_ENABLED=false or OTEL_SDK_DISABLED=true.
     enabled: bool
-    #: Which variable switched tracking off, for the one-line notice; None when enabled.
-    disabled_by: str | None
     installation_id: str | None
     state_dir: Path
     shutdown_timeout_s: float
@@ -96,7 +94,6 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
     installation_id = env.get(ev.OTEL_PRODUCT_EVENTS_INSTALLATION_ID, "").strip() or None
     return Settings(
         enabled=reason is None,
-        disabled_by=reason,
         installation_id=installation_id,
         state_dir=Path(state_dir_raw).expanduser() if state_dir_raw else default_state_dir(env),
         shutdown_timeout_s=parse_positive_float(
