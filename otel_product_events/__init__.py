@@ -5,20 +5,20 @@ OpenTelemetry log record with an event name, carrying only the attributes you de
 correlated with the trace. See the README for the full tour.
 """
 
-from .api import AttributeSource, TrackedFunction, emit, track
-from .catalog import Catalog, CatalogError, load_catalog
-from .consent import is_enabled, set_enabled
-from .context import product_context
-from .errors import ProductEventsError, ProductEventsWarning
-from .extract import Call, count_of
-from .flushing import flush
-from .lifecycle import LifecycleRun, track_lifecycle
-from .policy import enforce_catalog
-from .privacy import hashed
-from .providers import Setup, configure, shutdown
-from .stats import stats
-from .usage_ping import UsagePing, usage_ping
-from .version import __version__
+from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog
+from otel_product_events.catalog.policy import enforce_catalog
+from otel_product_events.errors import ProductEventsError, ProductEventsWarning
+from otel_product_events.instrument.api import AttributeSource, TrackedFunction, emit, track
+from otel_product_events.instrument.context import product_context
+from otel_product_events.instrument.extract import Call, count_of
+from otel_product_events.instrument.lifecycle import LifecycleRun, track_lifecycle
+from otel_product_events.instrument.usage_ping import UsagePing, usage_ping
+from otel_product_events.pipeline.flushing import flush
+from otel_product_events.pipeline.providers import Setup, configure, shutdown
+from otel_product_events.pipeline.stats import stats
+from otel_product_events.privacy.consent import is_enabled, set_enabled
+from otel_product_events.privacy.hashing import hashed
+from otel_product_events.version import __version__
 
 __all__ = [
     "AttributeSource",

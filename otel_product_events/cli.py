@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from otel_product_events import catalog_cli
 from otel_product_events.auto import launcher
+from otel_product_events.catalog import cli as catalog_cli
 from otel_product_events.report import cli as report_cli
 from otel_product_events.version import __version__
 

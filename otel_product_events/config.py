@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import environment_variables as ev
+from otel_product_events import environment_variables as ev
 
 _log = logging.getLogger("otel_product_events")
 

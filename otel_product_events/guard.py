@@ -12,8 +12,8 @@ import threading
 import time
 from collections import Counter
 
-from .config import SETTINGS
-from .errors import ProductEventsError
+from otel_product_events.config import SETTINGS
+from otel_product_events.errors import ProductEventsError
 
 _log = logging.getLogger("otel_product_events")
 

@@ -26,7 +26,8 @@ from opentelemetry.sdk._logs.export import (  # noqa: E402
     SimpleLogRecordProcessor,
 )
 
-from otel_product_events import consent, guard  # noqa: E402
+from otel_product_events import guard  # noqa: E402
+from otel_product_events.privacy import consent  # noqa: E402
 from otel_product_events.testing import CapturedEvents, capture_events  # noqa: E402
 
 

@@ -56,7 +56,7 @@ def test_concurrent_first_starts_agree_on_one_id(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    code = ("from otel_product_events.installation import installation_id;"
+    code = ("from otel_product_events.privacy.installation import installation_id;"
             "print(installation_id())")
     env_vars = {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path)}
     import os

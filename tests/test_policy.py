@@ -13,8 +13,8 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 import otel_product_events as pe
 from otel_product_events import guard
-from otel_product_events.catalog import parse_catalog
-from otel_product_events.privacy import hash_value
+from otel_product_events.catalog.model import parse_catalog
+from otel_product_events.privacy.hashing import hash_value
 from otel_product_events.testing import CapturedEvents
 from tests.helpers import otlp_bytes
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_product_events import privacy
+from otel_product_events.privacy import hashing as privacy
 from tests.helpers import last_json_line, run_python
 
 FOX = "The quick brown fox jumps over the lazy dog"
@@ -50,7 +50,7 @@ class TestDigests:
 
 HASH_ONE = """
 import json
-from otel_product_events.privacy import hash_value
+from otel_product_events.privacy.hashing import hash_value
 print(json.dumps({"digest": hash_value("user-42")}))
 """
 

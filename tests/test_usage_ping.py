@@ -9,7 +9,7 @@ import pytest
 from opentelemetry.metrics import CallbackOptions
 
 import otel_product_events as pe
-from otel_product_events.usage_ping import UsagePing
+from otel_product_events.instrument.usage_ping import UsagePing
 
 OPTIONS = CallbackOptions()
 

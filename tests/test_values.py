@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from otel_product_events.values import (
+from otel_product_events.instrument.values import (
     IS_NONE,
     MAX_DEPTH,
     MAX_SEQUENCE_LENGTH,

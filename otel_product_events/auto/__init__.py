@@ -1,10 +1,11 @@
 """Zero-code instrumentation: product events from an unmodified application.
 
 Targets come from ``OTEL_PRODUCT_EVENTS_TRACK`` and the event catalog named by
-``OTEL_PRODUCT_EVENTS_CATALOG`` (:mod:`.targets`); post-import hooks wrap them with the very
-wrapper ``@track`` uses (:mod:`.hooks`). Two ways to start it: ``opentelemetry-instrument``
-finds :class:`~.instrumentor.ProductEventsInstrumentor` through its entry point, and
-``otel-product-events run`` (:mod:`.launcher`) configures the SDK and instruments the child.
+``OTEL_PRODUCT_EVENTS_CATALOG`` (:mod:`otel_product_events.catalog.targets`); post-import
+hooks wrap them with the very wrapper ``@track`` uses (:mod:`.hooks`). Two ways to start it:
+``opentelemetry-instrument`` finds :class:`~.instrumentor.ProductEventsInstrumentor` through
+its entry point, and ``otel-product-events run`` (:mod:`.launcher`) configures the SDK and
+instruments the child.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from otel_product_events import guard
+from otel_product_events.catalog.targets import Target, Targets, targets_from_environment
 from otel_product_events.config import SETTINGS
 
 from .hooks import Instrumentation, contained_error
-from .targets import Target, Targets, targets_from_environment
 
 __all__ = ["Instrumentation", "Target", "Targets", "instrument"]
 

@@ -2,9 +2,9 @@
 
 A target is wrapped the moment its module finishes importing, or at once when it already has:
 import order does not matter, and no module is imported early. The wrapper is the one
-``@track`` uses (:func:`~otel_product_events.api.track_wrapper` in a
-:class:`~otel_product_events.api.TrackedFunction`), installed with ``wrapt.wrap_object`` at the
-owning module or class, so events are identical to the decorated ones.
+``@track`` uses (:func:`~otel_product_events.instrument.api.track_wrapper` in a
+:class:`~otel_product_events.instrument.api.TrackedFunction`), installed with
+``wrapt.wrap_object`` at the owning module or class, so events are identical to the decorated ones.
 
 An exception escaping a post-import hook would fail the application's own ``import``, so every
 hook catches everything: a bad target is logged once, by name, and the others still work.
@@ -28,9 +28,8 @@ from typing import Any
 import wrapt
 
 from otel_product_events import guard
-from otel_product_events.api import TrackedFunction, track_wrapper
-
-from .targets import Target
+from otel_product_events.catalog.targets import Target
+from otel_product_events.instrument.api import TrackedFunction, track_wrapper
 
 _log = logging.getLogger("otel_product_events")
 

@@ -102,7 +102,7 @@ def start_in_child() -> None:
     from otel_product_events.auto import instrument
     from otel_product_events.auto.hooks import contained_error
     from otel_product_events.config import SETTINGS
-    from otel_product_events.providers import configure
+    from otel_product_events.pipeline.providers import configure
 
     if not SETTINGS.enabled:
         return

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from otel_product_events import semconv
-from otel_product_events.otlp_json import attributes as decode_attributes
+from otel_product_events.report.otlp_json import attributes as decode_attributes
 
 from .files import data_files, read_requests
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from otel_product_events.otlp_json import any_value, attributes
 from otel_product_events.report.files import read_requests
+from otel_product_events.report.otlp_json import any_value, attributes
 
 _LOOPBACK = "127.0.0.1"
 

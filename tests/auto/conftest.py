@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from otel_product_events.auto import Instrumentation, Target
-from otel_product_events.auto.targets import parse_track_variable
+from otel_product_events.catalog.targets import parse_track_variable
 
 #: An application module with every kind of callable a target may name.
 APP = '''

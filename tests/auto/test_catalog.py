@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_product_events.catalog import (
+from otel_product_events.catalog.model import (
     AttributeSpec,
     Catalog,
     CatalogError,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from otel_product_events.auto.targets import (
+from otel_product_events.catalog.model import parse_catalog
+from otel_product_events.catalog.targets import (
     Target,
     combine,
     parse_track_variable,
     targets_from_environment,
 )
-from otel_product_events.catalog import parse_catalog
-from otel_product_events.extract import DerivedSource
+from otel_product_events.instrument.extract import DerivedSource
 
 CATALOG = """
 events:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import otel_product_events as pe
-from otel_product_events.catalog import parse_catalog
-from otel_product_events.privacy import hash_value
+from otel_product_events.catalog.model import parse_catalog
+from otel_product_events.privacy.hashing import hash_value
 from otel_product_events.testing import CapturedEvents
 
 CATALOG = parse_catalog("""

@@ -23,7 +23,7 @@ import pytest
 
 from examples.incident_response.service import IncidentService
 from examples.incident_response_plain.session import run_session
-from otel_product_events.catalog import load_catalog
+from otel_product_events.catalog.model import load_catalog
 from otel_product_events.testing import capture_events
 from otel_product_events.testing.collector import (
     RunningCollector,

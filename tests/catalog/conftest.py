@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_product_events import catalog_cli
+from otel_product_events.catalog import cli as catalog_cli
 from otel_product_events.testing.collector import build_collector
 from tests.helpers import REPO
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from otel_product_events.catalog import load_catalog, parse_catalog
-from otel_product_events.catalog_check import Report, check
-from otel_product_events.catalog_sources import env_targets
+from otel_product_events.catalog.check import Report, check
+from otel_product_events.catalog.model import load_catalog, parse_catalog
+from otel_product_events.catalog.sources import env_targets
 from tests.catalog.conftest import EXAMPLE_CATALOG, SAMPLE, run
 from tests.helpers import REPO
 
@@ -135,13 +135,13 @@ def test_every_way_of_naming_the_library_functions_is_recognised(tmp_path: Path)
     report = project(tmp_path, {"app.py": """
         import otel_product_events
         import otel_product_events as pe
-        import otel_product_events.api
+        import otel_product_events.instrument.api
         from otel_product_events import emit as send, track
-        from otel_product_events.lifecycle import track_lifecycle
+        from otel_product_events.instrument.lifecycle import track_lifecycle
 
         pe.emit("e1")
         otel_product_events.emit("e2", {})
-        otel_product_events.api.emit("e3")
+        otel_product_events.instrument.api.emit("e3")
         send(event_name="e4")
         track("e5")
         track_lifecycle(name="e6")

@@ -15,14 +15,14 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
-from otel_product_events.catalog import load_catalog, parse_catalog
-from otel_product_events.catalog_collector import (
+from otel_product_events.catalog.collector import (
     FILTER,
     METADATA_KEYS,
     TRANSFORM,
     collector_overlay,
     yaml_string,
 )
+from otel_product_events.catalog.model import load_catalog, parse_catalog
 from otel_product_events.testing.collector import read_product_events, run_collector
 from tests.catalog.conftest import COLLECTOR_CONFIG, EXAMPLE_CATALOG, run
 

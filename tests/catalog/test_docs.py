@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_product_events.catalog import load_catalog, parse_catalog
-from otel_product_events.catalog_docs import render_docs
+from otel_product_events.catalog.docs import render_docs
+from otel_product_events.catalog.model import load_catalog, parse_catalog
 from tests.catalog.conftest import EXAMPLE_CATALOG, HERE, SMALL_CATALOG, run
 
 GOLDEN = HERE / "golden"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from otel_product_events import track_lifecycle
-from otel_product_events.api import emit
+from otel_product_events.instrument.api import emit
 
 
 @track_lifecycle("catalog.sync", attributes={"source": "source"})

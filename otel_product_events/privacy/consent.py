@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from .config import SETTINGS
+from otel_product_events.config import SETTINGS
 
 
 class _Switch:

@@ -3,7 +3,8 @@ exported records (for the pipelines :func:`configure` built)."""
 
 from __future__ import annotations
 
-from . import accounting, guard
+from otel_product_events import guard
+from otel_product_events.pipeline import accounting
 
 
 def stats() -> dict[str, int]:

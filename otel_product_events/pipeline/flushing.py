@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from opentelemetry import _logs, metrics, trace
 
-from . import guard
+from otel_product_events import guard
 
 
 def within(timeout_s: float, work: Callable[[], object], name: str) -> bool:

@@ -31,12 +31,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
-from . import semconv
-from .extract import count_of
-from .privacy import hashed
+from otel_product_events import semconv
+from otel_product_events.instrument.extract import count_of
+from otel_product_events.privacy.hashing import hashed
 
 if TYPE_CHECKING:
-    from .api import AttributeSource
+    from otel_product_events.instrument.api import AttributeSource
 
 #: Attribute types, spelled as in the OpenTelemetry semantic conventions (plus bytes and map,
 #: which log records may carry).

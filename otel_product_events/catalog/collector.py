@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from . import semconv
-from .catalog import Catalog
+from otel_product_events import semconv
+from otel_product_events.catalog.model import Catalog
 
 FILTER: Final = "filter/product_events_catalog"
 TRANSFORM: Final = "transform/product_events_catalog"

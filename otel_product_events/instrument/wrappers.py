@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from opentelemetry.context import Context, attach, detach
 
-from .consent import SWITCH
+from otel_product_events.privacy.consent import SWITCH
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Final, TypeAlias, Union
 
-from .privacy import Hashed, HashedText, hash_value
+from otel_product_events.privacy.hashing import Hashed, HashedText, hash_value
 
 #: A value the OTLP encoder accepts (a subset of ``opentelemetry.util.types.AnyValue``).
 # Union, not "|": the recursive forward reference cannot use the operator on Python 3.10.

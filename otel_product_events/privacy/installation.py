@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 import uuid
 
-from . import guard
-from .config import SETTINGS
-from .state import read_or_create
+from otel_product_events import guard
+from otel_product_events.config import SETTINGS
+from otel_product_events.privacy.state import read_or_create
 
 FILE_NAME = "installation-id"
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from types import MappingProxyType, TracebackType
 
-from . import guard
-from .values import AttributeValue, Unsupported, to_attribute_value
+from otel_product_events import guard
+from otel_product_events.instrument.values import AttributeValue, Unsupported, to_attribute_value
 
 _EMPTY: Mapping[str, AttributeValue] = MappingProxyType({})
 _current: ContextVar[Mapping[str, AttributeValue]] = ContextVar(

@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from . import environment_variables as ev
-from . import semconv
-from .catalog import AttributeSpec, Catalog, EventSpec
+from otel_product_events import environment_variables as ev
+from otel_product_events import semconv
+from otel_product_events.catalog.model import AttributeSpec, Catalog, EventSpec
 
 LIFECYCLE_SUFFIXES: Final = (".started", ".completed")
 

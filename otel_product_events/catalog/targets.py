@@ -15,10 +15,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from otel_product_events import environment_variables as ev
-from otel_product_events.catalog import Catalog, CatalogError, load_catalog, split_function
+from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog, split_function
 
 if TYPE_CHECKING:
-    from otel_product_events.api import AttributeSource
+    from otel_product_events.instrument.api import AttributeSource
 
 #: What Python calls the script it runs (``python app.py``, ``python -m app``).
 MAIN_MODULE = "__main__"

@@ -13,8 +13,8 @@ from opentelemetry._logs import Logger
 from opentelemetry._logs._internal import ProxyLoggerProvider
 from opentelemetry.trace import Tracer
 
-from . import semconv
-from .version import __version__
+from otel_product_events import semconv
+from otel_product_events.version import __version__
 
 
 class _Bound:

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from . import catalog_sources as sources
-from .auto.targets import parse_track_variable
-from .catalog import Catalog, split_function
+from otel_product_events.catalog import sources
+from otel_product_events.catalog.model import Catalog, split_function
+from otel_product_events.catalog.targets import parse_track_variable
 
 SEVERITIES: Final = ("error", "warning", "note")
 

@@ -16,10 +16,10 @@ from typing import Final, Union
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from . import guard, semconv
-from .consent import SWITCH
-from .installation import installation_id
-from .version import __version__
+from otel_product_events import guard, semconv
+from otel_product_events.privacy.consent import SWITCH
+from otel_product_events.privacy.installation import installation_id
+from otel_product_events.version import __version__
 
 #: Attribute naming the item of a ping whose callback returns a mapping (table -> rows).
 USAGE_KEY: Final = "product.usage.key"

@@ -32,12 +32,14 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from . import consent, exporters, guard, installation, semconv
-from .catalog import Catalog
-from .config import SETTINGS
-from .flushing import flush, open_exit_window, within
-from .policy import enforce_catalog
-from .privacy import configure_hashing
+from otel_product_events import guard, semconv
+from otel_product_events.catalog.model import Catalog
+from otel_product_events.catalog.policy import enforce_catalog
+from otel_product_events.config import SETTINGS
+from otel_product_events.pipeline import exporters
+from otel_product_events.pipeline.flushing import flush, open_exit_window, within
+from otel_product_events.privacy import consent, installation
+from otel_product_events.privacy.hashing import configure_hashing
 
 _log = logging.getLogger("otel_product_events")
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from . import environment_variables as ev
+from otel_product_events import environment_variables as ev
 
 PACKAGE: Final = "otel_product_events"
 #: What each API function is called with: (event-name keyword, attributes position).

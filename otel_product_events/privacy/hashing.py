@@ -24,8 +24,8 @@ import threading
 from collections.abc import Callable
 from typing import Final
 
-from . import environment_variables as ev
-from .config import SETTINGS
+from otel_product_events import environment_variables as ev
+from otel_product_events.config import SETTINGS
 
 ALGORITHMS: Final = ("hmac-sha256", "sha256", "md5")
 DEFAULT_ALGORITHM: Final = "hmac-sha256"
@@ -116,7 +116,7 @@ class _Hasher:
 
 
 def _algorithm_from_environment() -> str:
-    from . import guard
+    from otel_product_events import guard
 
     raw = os.environ.get(ev.OTEL_PRODUCT_EVENTS_HASH_ALGORITHM, "").strip().lower()
     if not raw:
@@ -135,8 +135,8 @@ def _key_from_environment() -> bytes | None:
 
 
 def _persisted_key() -> bytes:
-    from . import guard
-    from .state import read_or_create
+    from otel_product_events import guard
+    from otel_product_events.privacy.state import read_or_create
 
     try:
         text = read_or_create(SETTINGS.state_dir, KEY_FILE, lambda: secrets.token_hex(32),

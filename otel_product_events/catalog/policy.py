@@ -22,12 +22,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from . import environment_variables as ev
-from . import guard, semconv
-from .catalog import Catalog, CatalogError, load_catalog
-from .errors import ProductEventsError
-from .privacy import HashedText, hash_value
-from .values import AttributeValue
+from otel_product_events import environment_variables as ev
+from otel_product_events import guard, semconv
+from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog
+from otel_product_events.errors import ProductEventsError
+from otel_product_events.instrument.values import AttributeValue
+from otel_product_events.privacy.hashing import HashedText, hash_value
 
 #: Keys the library itself adds; a catalog never needs to declare them.
 METADATA_KEYS: Final = frozenset(semconv.METADATA_KEYS)

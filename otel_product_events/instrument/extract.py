@@ -20,10 +20,15 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from . import guard, semconv
-from .errors import ProductEventsWarning
-from .privacy import Hashed, hash_unless_none
-from .values import IS_NONE, AttributeValue, Unsupported, to_attribute_value
+from otel_product_events import guard, semconv
+from otel_product_events.errors import ProductEventsWarning
+from otel_product_events.instrument.values import (
+    IS_NONE,
+    AttributeValue,
+    Unsupported,
+    to_attribute_value,
+)
+from otel_product_events.privacy.hashing import Hashed, hash_unless_none
 
 #: ``getter(instance, args, kwargs, result)`` -> the raw value; raises when it is missing.
 Getter = Callable[[Any, tuple[Any, ...], dict[str, Any], Any], object]
@@ -229,7 +234,8 @@ def compile_source(
     return None
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# The package root (this module sits one wing below it).
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _warn_at_caller(message: str) -> None:

@@ -12,17 +12,28 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import wrapt
 
-from . import guard, semconv
-from .consent import SWITCH
-from .events import emit_event, new_attributes
-from .extract import Call, DerivedSource, _warn_at_caller, compile_attributes, signature_of
-from .privacy import Hashed
-from .tracking import TrackRecorder
-from .values import IS_NONE, MAX_STRING_LENGTH, Unsupported, to_attribute_value
-from .wrappers import Wrapper, build_wrapper, kind_of
+from otel_product_events import guard, semconv
+from otel_product_events.instrument.events import emit_event, new_attributes
+from otel_product_events.instrument.extract import (
+    Call,
+    DerivedSource,
+    _warn_at_caller,
+    compile_attributes,
+    signature_of,
+)
+from otel_product_events.instrument.tracking import TrackRecorder
+from otel_product_events.instrument.values import (
+    IS_NONE,
+    MAX_STRING_LENGTH,
+    Unsupported,
+    to_attribute_value,
+)
+from otel_product_events.instrument.wrappers import Wrapper, build_wrapper, kind_of
+from otel_product_events.privacy.consent import SWITCH
+from otel_product_events.privacy.hashing import Hashed
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
+    from otel_product_events.catalog.model import Catalog
 
 _F = TypeVar("_F")
 

@@ -12,8 +12,8 @@ from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter, LogRecordEx
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
-from . import guard
-from .accounting import (
+from otel_product_events import guard
+from otel_product_events.pipeline.accounting import (
     CountingBatchLogRecordProcessor,
     CountingBatchSpanProcessor,
     CountingLogExporter,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from .catalog import Catalog, CatalogError, load_catalog
+from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog
 
 USAGE_ERROR = 2
 
@@ -88,14 +88,14 @@ def _write(text: str, output: Path | None, out: TextIO) -> int:
 
 def run_docs(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Handles ``catalog docs``."""
-    from .catalog_docs import render_docs
+    from otel_product_events.catalog.docs import render_docs
 
     return _with_catalog(args, lambda catalog: _write(render_docs(catalog), args.output, out))
 
 
 def run_collector(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Handles ``catalog collector``."""
-    from .catalog_collector import collector_overlay
+    from otel_product_events.catalog.collector import collector_overlay
 
     return _with_catalog(args, lambda catalog: _write(
         collector_overlay(catalog, batch=args.batch), args.output, out))
@@ -103,7 +103,7 @@ def run_collector(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 def run_check(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Handles ``catalog check``; the exit status is the report's."""
-    from .catalog_check import check
+    from otel_product_events.catalog.check import check
 
     def report(catalog: Catalog) -> int:
         try:

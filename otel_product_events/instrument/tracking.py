@@ -12,11 +12,11 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
-from . import guard, semconv
-from .bound import tracer
-from .events import emit_event, new_attributes
-from .extract import AttributePlan
-from .values import AttributeValue
+from otel_product_events import guard, semconv
+from otel_product_events.instrument.events import emit_event, new_attributes
+from otel_product_events.instrument.extract import AttributePlan
+from otel_product_events.instrument.values import AttributeValue
+from otel_product_events.pipeline.bound import tracer
 
 _set_span_in_context = trace.set_span_in_context
 _ERROR_STATUS = Status(StatusCode.ERROR)
