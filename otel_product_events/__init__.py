@@ -5,19 +5,18 @@ OpenTelemetry log record with an event name, carrying only the attributes you de
 correlated with the trace. See the README for the full tour.
 """
 
+from otel_product_events.attributes import AttributeSource, Call, count_of, hashed
 from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog
 from otel_product_events.catalog.policy import enforce_catalog
 from otel_product_events.errors import ProductEventsError, ProductEventsWarning
-from otel_product_events.instrument.api import AttributeSource, TrackedFunction, emit, track
+from otel_product_events.instrument.api import TrackedFunction, emit, track
 from otel_product_events.instrument.context import product_context
-from otel_product_events.instrument.extract import Call, count_of
 from otel_product_events.instrument.lifecycle import LifecycleRun, track_lifecycle
 from otel_product_events.instrument.usage_ping import UsagePing, usage_ping
 from otel_product_events.pipeline.flushing import flush
 from otel_product_events.pipeline.providers import Setup, configure, shutdown
 from otel_product_events.pipeline.stats import stats
 from otel_product_events.privacy.consent import is_enabled, set_enabled
-from otel_product_events.privacy.hashing import hashed
 from otel_product_events.version import __version__
 
 __all__ = [

@@ -5,7 +5,8 @@ Targets come from ``OTEL_PRODUCT_EVENTS_TRACK`` and the event catalog named by
 hooks wrap them with the very wrapper ``@track`` uses (:mod:`.hooks`). Two ways to start it:
 ``opentelemetry-instrument`` finds :class:`~.instrumentor.ProductEventsInstrumentor` through
 its entry point, and ``otel-product-events run`` (:mod:`.launcher`) configures the SDK and
-instruments the child.
+instruments the child. Imports every wing below it (``instrument``, ``pipeline``, ``catalog``,
+``privacy``), never ``report`` or ``testing``.
 """
 
 from __future__ import annotations

@@ -29,14 +29,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from otel_product_events import semconv
-from otel_product_events.instrument.extract import count_of
-from otel_product_events.privacy.hashing import hashed
-
-if TYPE_CHECKING:
-    from otel_product_events.instrument.api import AttributeSource
+from otel_product_events.attributes import AttributeSource, count_of, hashed
 
 #: Attribute types, spelled as in the OpenTelemetry semantic conventions (plus bytes and map,
 #: which log records may carry).

@@ -24,9 +24,9 @@ from typing import Final
 
 from otel_product_events import environment_variables as ev
 from otel_product_events import guard, semconv
+from otel_product_events.attributes import AttributeValue
 from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog
 from otel_product_events.errors import ProductEventsError
-from otel_product_events.instrument.values import AttributeValue
 from otel_product_events.privacy.hashing import HashedText, hash_value
 
 #: Keys the library itself adds; a catalog never needs to declare them.

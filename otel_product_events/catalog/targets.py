@@ -18,7 +18,7 @@ from otel_product_events import environment_variables as ev
 from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog, split_function
 
 if TYPE_CHECKING:
-    from otel_product_events.instrument.api import AttributeSource
+    from otel_product_events.attributes import AttributeSource
 
 #: What Python calls the script it runs (``python app.py``, ``python -m app``).
 MAIN_MODULE = "__main__"

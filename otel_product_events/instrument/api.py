@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import wrapt
 
 from otel_product_events import guard, semconv
+from otel_product_events.attributes import AttributeSource
 from otel_product_events.instrument.events import emit_event, new_attributes
 from otel_product_events.instrument.extract import (
-    Call,
-    DerivedSource,
     _warn_at_caller,
     compile_attributes,
     signature_of,
@@ -30,7 +29,6 @@ from otel_product_events.instrument.values import (
 )
 from otel_product_events.instrument.wrappers import Wrapper, build_wrapper, kind_of
 from otel_product_events.privacy.consent import SWITCH
-from otel_product_events.privacy.hashing import Hashed
 
 if TYPE_CHECKING:
     from otel_product_events.catalog.model import Catalog
@@ -39,7 +37,6 @@ _F = TypeVar("_F")
 
 #: Where an attribute's value comes from: ``"param.path"``, ``"return.path"``, a callable, or a
 #: path whose value is derived (a catalog's ``count: true``).
-AttributeSource = str | Callable[[Call], object] | DerivedSource | Hashed
 
 
 class TrackedFunction(wrapt.FunctionWrapper[..., Any]):

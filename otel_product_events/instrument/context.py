@@ -11,7 +11,8 @@ from contextvars import ContextVar, Token
 from types import MappingProxyType, TracebackType
 
 from otel_product_events import guard
-from otel_product_events.instrument.values import AttributeValue, Unsupported, to_attribute_value
+from otel_product_events.attributes import AttributeValue
+from otel_product_events.instrument.values import Unsupported, to_attribute_value
 
 _EMPTY: Mapping[str, AttributeValue] = MappingProxyType({})
 _current: ContextVar[Mapping[str, AttributeValue]] = ContextVar(

@@ -14,10 +14,10 @@ from typing import Final
 from opentelemetry.context import Context
 
 from otel_product_events import semconv
+from otel_product_events.attributes import AttributeValue
 from otel_product_events.catalog import policy
 from otel_product_events.ids import new_uuid7
 from otel_product_events.instrument.context import current as current_product_context
-from otel_product_events.instrument.values import AttributeValue
 from otel_product_events.pipeline.bound import logger
 from otel_product_events.pipeline.flushing import EXIT_WINDOW, export_during_exit
 from otel_product_events.privacy.installation import installation_id

@@ -21,64 +21,26 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from otel_product_events import guard, semconv
+from otel_product_events.attributes import (
+    AttributeValue,
+    Call,
+    DerivedSource,
+    Hashed,
+    bind_arguments,
+)
 from otel_product_events.errors import ProductEventsWarning
 from otel_product_events.instrument.values import (
     IS_NONE,
-    AttributeValue,
     Unsupported,
     to_attribute_value,
 )
-from otel_product_events.privacy.hashing import Hashed, hash_unless_none
+from otel_product_events.privacy.hashing import hash_unless_none
 
 #: ``getter(instance, args, kwargs, result)`` -> the raw value; raises when it is missing.
 Getter = Callable[[Any, tuple[Any, ...], dict[str, Any], Any], object]
 
 RETURN: Final = "return"
 _MISSING: Final = inspect.Parameter.empty
-
-
-class Call:
-    """One call of a tracked function, as a callable attribute source sees it."""
-
-    __slots__ = ("_arguments", "_signature", "args", "instance", "kwargs", "result")
-
-    def __init__(
-        self,
-        signature: inspect.Signature | None,
-        instance: object,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        result: object,
-    ) -> None:
-        self._signature = signature
-        self._arguments: Mapping[str, Any] | None = None
-        #: The object a method was called on (the class for a classmethod), else None.
-        self.instance = instance
-        self.args = args
-        self.kwargs = kwargs
-        #: The return value (None while the call has not returned, or when it raised).
-        self.result = result
-
-    @property
-    def arguments(self) -> Mapping[str, Any]:
-        """The call's arguments by parameter name, defaults applied (``self`` included)."""
-        if self._arguments is None:
-            self._arguments = _bind(self._signature, self.instance, self.args, self.kwargs)
-        return self._arguments
-
-
-def _bind(
-    signature: inspect.Signature | None,
-    instance: object,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Mapping[str, Any]:
-    if signature is None:
-        return dict(kwargs)
-    full_args = args if instance is None else (instance, *args)
-    bound = signature.bind(*full_args, **kwargs)
-    bound.apply_defaults()
-    return bound.arguments
 
 
 class Source:
@@ -150,30 +112,10 @@ def _call_getter(function: Callable[[Call], object], signature: inspect.Signatur
 
 def _var_getter(signature: inspect.Signature, name: str, path: tuple[str, ...]) -> Getter:
     def get(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> object:
-        value = _bind(signature, instance, args, kwargs)[name]
+        value = bind_arguments(signature, instance, args, kwargs)[name]
         return _walk(value, path) if path else value
 
     return get
-
-
-class DerivedSource:
-    """A path source whose value goes through ``derive`` before it is sent, e.g. the number of
-    items of a list (``count_of("return.checklists")``, a catalog's ``count: true``)."""
-
-    __slots__ = ("derive", "label", "path")
-
-    def __init__(self, path: object, derive: Callable[[Any], object], label: str) -> None:
-        self.path = path
-        self.derive = derive
-        self.label = label
-
-    def __repr__(self) -> str:
-        return f"{self.label}({self.path!r})"
-
-
-def count_of(path: str) -> DerivedSource:
-    """The number of items (``len``) of the value at ``path``, instead of the value itself."""
-    return DerivedSource(path, len, "count_of")
 
 
 def _derived(source: DerivedSource, signature: inspect.Signature | None, where: str, key: str,

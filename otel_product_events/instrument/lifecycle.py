@@ -18,9 +18,9 @@ from opentelemetry.context import Context, attach, detach
 from opentelemetry.trace import Span, set_span_in_context
 
 from otel_product_events import guard, semconv
+from otel_product_events.attributes import AttributeSource, AttributeValue
 from otel_product_events.ids import new_uuid7
 from otel_product_events.instrument.api import (
-    AttributeSource,
     TrackedFunction,
     _check_event_name,
     _function_name,
@@ -29,7 +29,6 @@ from otel_product_events.instrument.api import (
 from otel_product_events.instrument.events import emit_event, new_attributes
 from otel_product_events.instrument.extract import AttributePlan, compile_attributes, signature_of
 from otel_product_events.instrument.tracking import end_span, record_outcome
-from otel_product_events.instrument.values import AttributeValue
 from otel_product_events.instrument.wrappers import build_wrapper, kind_of
 from otel_product_events.pipeline.bound import tracer
 from otel_product_events.pipeline.flushing import export_soon

@@ -13,9 +13,9 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
 from otel_product_events import guard, semconv
+from otel_product_events.attributes import AttributeValue
 from otel_product_events.instrument.events import emit_event, new_attributes
 from otel_product_events.instrument.extract import AttributePlan
-from otel_product_events.instrument.values import AttributeValue
 from otel_product_events.pipeline.bound import tracer
 
 _set_span_in_context = trace.set_span_in_context

@@ -14,15 +14,10 @@ import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Final, TypeAlias, Union
+from typing import Final
 
-from otel_product_events.privacy.hashing import Hashed, HashedText, hash_value
-
-#: A value the OTLP encoder accepts (a subset of ``opentelemetry.util.types.AnyValue``).
-# Union, not "|": the recursive forward reference cannot use the operator on Python 3.10.
-AttributeValue: TypeAlias = Union[  # noqa: UP007
-    str, bool, int, float, bytes, tuple["AttributeValue", ...], dict[str, "AttributeValue"]
-]
+from otel_product_events.attributes import AttributeValue, Hashed
+from otel_product_events.privacy.hashing import HashedText, hash_value
 
 MAX_STRING_LENGTH: Final = 4096
 MAX_SEQUENCE_LENGTH: Final = 128

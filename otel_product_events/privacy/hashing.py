@@ -38,29 +38,6 @@ class HashedText(str):
     __slots__ = ()
 
 
-class Hashed:
-    """A source or value to be sent hashed; created by :func:`hashed`."""
-
-    __slots__ = ("inner",)
-
-    def __init__(self, inner: object) -> None:
-        self.inner = inner
-
-    def __repr__(self) -> str:
-        return "hashed(...)"  # never show the raw value, not even in a debugger's log
-
-
-def hashed(source_or_value: object) -> Hashed:
-    """Marks an attribute to be sent as a one-way hash of its value.
-
-    ``track(attributes={"user.id": hashed("user_id")})``, ``emit("x", {"user.id":
-    hashed(user.id)})``.
-    """
-    if isinstance(source_or_value, Hashed):
-        return source_or_value
-    return Hashed(source_or_value)
-
-
 def text_of(value: object) -> str:
     """The text that is hashed: the value itself for strings, ``str()`` otherwise."""
     return value if isinstance(value, str) else str(value)

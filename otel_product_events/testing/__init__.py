@@ -12,7 +12,8 @@ emitted inside a ``with`` block, so a test can assert on exactly what would be e
         assert captured[0].attributes["team.id"] == "t1"
 
 ``otel_product_events.testing.collector`` starts the real OpenTelemetry Collector built from
-``collector-config/`` for end-to-end tests.
+``collector-config/`` for end-to-end tests. The top wing: it may import any other (the
+collector helpers read stored files with ``report``'s reader).
 """
 
 from ._capture import CapturedEvent, CapturedEvents, capture_events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from otel_product_events.attributes import DerivedSource
 from otel_product_events.catalog.model import parse_catalog
 from otel_product_events.catalog.targets import (
     Target,
@@ -11,7 +12,6 @@ from otel_product_events.catalog.targets import (
     parse_track_variable,
     targets_from_environment,
 )
-from otel_product_events.instrument.extract import DerivedSource
 
 CATALOG = """
 events:
