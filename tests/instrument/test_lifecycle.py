@@ -57,7 +57,7 @@ class TestPairs:
         end = without_metadata(completed.attributes)
         assert start == {"pipeline.id": "pl-1", "mode": "incremental",
                          "product.run.id": start["product.run.id"],
-                         "code.function.name": "tests.test_lifecycle.Pipeline.run"}
+                         "code.function.name": "tests.instrument.test_lifecycle.Pipeline.run"}
         assert end.pop("product.duration_ms") >= 0
         assert end == {**start, "rows": 120, "product.outcome": "success"}
         assert started.span_id == completed.span_id == captured.spans[0].context.span_id

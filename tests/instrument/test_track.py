@@ -98,7 +98,7 @@ class TestEventPerCall:
             "incident.id": "inc-9",
             "owner.id": "u-1",
             "items": 3,
-            "code.function.name": "tests.test_track.finish",
+            "code.function.name": "tests.instrument.test_track.finish",
             "product.outcome": "success",
         }
 
@@ -107,7 +107,7 @@ class TestEventPerCall:
         finish(Incident("i", Owner("u", "e"), "t"))
         (span,) = captured.spans
         assert span.name == "finish"
-        assert span.attributes == {"code.function.name": "tests.test_track.finish"}
+        assert span.attributes == {"code.function.name": "tests.instrument.test_track.finish"}
         assert captured[0].trace_id == span.context.trace_id != 0
         assert captured[0].span_id == span.context.span_id != 0
 
@@ -163,7 +163,7 @@ class TestCallableKinds:
         assert result.id == "inc-1"
         assert product_attributes(captured[0]) == {
             "team.id": "team-7", "incident.id": "inc-1", "product.outcome": "success",
-            "code.function.name": "tests.test_track.IncidentService.create",
+            "code.function.name": "tests.instrument.test_track.IncidentService.create",
         }
 
     def test_method_called_through_the_class(self, captured: CapturedEvents) -> None:
@@ -189,7 +189,7 @@ class TestCallableKinds:
         assert list(items) == [0, 1, 2]
         assert product_attributes(captured[0]) == {
             "count": 3, "returned": "done", "product.outcome": "success",
-            "code.function.name": "tests.test_track.list_items",
+            "code.function.name": "tests.instrument.test_track.list_items",
         }
 
     def test_generator_send_and_throw_pass_through(self, captured: CapturedEvents) -> None:
@@ -236,7 +236,7 @@ class TestCallableKinds:
         assert asyncio.run(sync_incident("inc-3")) == "inc-3"
         assert product_attributes(captured[0]) == {
             "incident.id": "inc-3", "product.outcome": "success",
-            "code.function.name": "tests.test_track.sync_incident",
+            "code.function.name": "tests.instrument.test_track.sync_incident",
         }
 
     def test_async_generator(self, captured: CapturedEvents) -> None:
@@ -278,7 +278,7 @@ class TestOutcome:
         assert raised.value is error
         assert product_attributes(captured[0]) == {
             "order.id": "o-1", "product.outcome": "failure", "error.type": "LookupError",
-            "code.function.name": "tests.test_track.TestOutcome."
+            "code.function.name": "tests.instrument.test_track.TestOutcome."
                                   "test_failure_reraises_the_same_exception_and_reports_error_type"
                                   ".<locals>.place",
         }
@@ -317,7 +317,7 @@ class TestOutcome:
         with pytest.raises(QuotaExceeded):
             op()
         assert captured[0].attributes["error.type"] == (
-            "tests.test_track.TestOutcome.test_error_type_is_module_qualified_for_non_builtins"
+            "tests.instrument.test_track.TestOutcome.test_error_type_is_module_qualified_for_non_builtins"
             ".<locals>.QuotaExceeded")
 
     def test_keyboard_interrupt_is_cancelled(self, captured: CapturedEvents) -> None:

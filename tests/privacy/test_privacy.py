@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_product_events.privacy import hashing as privacy
+from otel_product_events.attributes import hashed
+from otel_product_events.privacy import hashing
 from tests.helpers import last_json_line, run_python
 
 FOX = "The quick brown fox jumps over the lazy dog"
@@ -27,25 +28,25 @@ class TestDigests:
     ])
     def test_known_vectors(self, algorithm: str, key: bytes | None, value: str,
                            expected: str) -> None:
-        assert privacy.digest(algorithm, key, value) == expected
+        assert hashing.digest(algorithm, key, value) == expected
 
     def test_non_strings_hash_their_text(self) -> None:
         """42 hashes like "42": the digest of str() of the value, as the docs say."""
-        assert privacy.digest("sha256", None, 42) == hashlib.sha256(b"42").hexdigest()
+        assert hashing.digest("sha256", None, 42) == hashlib.sha256(b"42").hexdigest()
 
     def test_utf8_text_is_hashed(self) -> None:
-        assert privacy.digest("sha256", None, "é") == hashlib.sha256("é".encode()).hexdigest()
+        assert hashing.digest("sha256", None, "é") == hashlib.sha256("é".encode()).hexdigest()
 
     def test_hmac_without_a_key_is_refused(self) -> None:
         with pytest.raises(ValueError, match="needs a key"):
-            privacy.digest("hmac-sha256", None, "x")
+            hashing.digest("hmac-sha256", None, "x")
 
     def test_unknown_algorithm(self) -> None:
         with pytest.raises(ValueError, match="hmac-sha256, sha256, md5"):
-            privacy.digest("sha1", None, "x")
+            hashing.digest("sha1", None, "x")
 
     def test_hashed_never_shows_its_value(self) -> None:
-        assert "secret" not in repr(privacy.hashed("secret@example.com"))
+        assert "secret" not in repr(hashed("secret@example.com"))
 
 
 HASH_ONE = """
