@@ -37,13 +37,21 @@ class Dialect:
     """How one SQL engine spells the parts that differ."""
 
     name: str
-    relation: str  # the body of the CTE ``e``
+    relation: str  # the body of the CTE ``e``; filters go where ``/*filters*/`` is
     attribute: Callable[[str], str]  # attribute key -> SQL expression (a string)
     literal: Callable[[str], str]
+    #: Conditions on the stored rows (see :mod:`.filters`), ANDed inside ``e``.
+    where: tuple[str, ...] = ()
 
     def with_e(self, body: str, *ctes: str) -> str:
         extra = "".join(f",\n{cte}" for cte in ctes)
-        return f"WITH e AS (\n{self.relation}\n){extra}\n{body}"
+        conditions = "".join(f"\n    AND {condition}" for condition in self.where)
+        relation = self.relation.replace("/*filters*/", conditions)
+        return f"WITH e AS (\n{relation}\n){extra}\n{body}"
+
+    def div(self, left: str, right: int) -> str:
+        """Integer division (of non-negative numbers)."""
+        return f"intDiv({left}, {right})" if self.name == "clickhouse" else f"({left}) // {right}"
 
 
 def _standard_literal(text: str) -> str:
@@ -56,7 +64,7 @@ def _clickhouse_literal(text: str) -> str:
 
 DUCKDB = Dialect(
     name="duckdb",
-    relation="  SELECT *, CAST(ts AS DATE) AS day FROM events",
+    relation="  SELECT *, CAST(ts AS DATE) AS day FROM events\n  WHERE TRUE/*filters*/",
     attribute=lambda key: (
         f"json_extract_string(attributes, {_standard_literal('$.' + _json_key(key))})"),
     literal=_standard_literal,
@@ -78,14 +86,14 @@ def clickhouse(table: str = "product_events.product_events") -> Dialect:
     EventName AS event_name,
     toInt64(toUnixTimestamp64Nano(Timestamp)) AS ts_ns,
     toInt64(toUnixTimestamp64Milli(Timestamp)) AS ts_ms,
-    toDate(Timestamp) AS day,
+    toDate(Timestamp, 'UTC') AS day,
     LogAttributes['app.installation.id'] AS installation_id,
     ResourceAttributes['service.version'] AS service_version,
     LogAttributes['product.run.id'] AS run_id,
     LogAttributes['product.outcome'] AS outcome,
     LogAttributes AS attributes
   FROM {table}
-  WHERE ScopeName = 'otel_product_events' AND EventName != ''
+  WHERE ScopeName = 'otel_product_events' AND EventName != ''/*filters*/
   LIMIT 1 BY uid""",
         attribute=lambda key: f"attributes[{_clickhouse_literal(key)}]",
         literal=_clickhouse_literal,
@@ -232,9 +240,9 @@ def fetch(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
-def run_counts(connection: duckdb.DuckDBPyConnection, by: Sequence[str] = ()
-               ) -> list[dict[str, Any]]:
-    rows = fetch(connection, counts_sql(DUCKDB, by))
+def run_counts(connection: duckdb.DuckDBPyConnection, by: Sequence[str] = (),
+               dialect: Dialect = DUCKDB) -> list[dict[str, Any]]:
+    rows = fetch(connection, counts_sql(dialect, by))
     for row in rows:
         if "day" in row:
             row["day"] = str(row["day"])
@@ -242,16 +250,17 @@ def run_counts(connection: duckdb.DuckDBPyConnection, by: Sequence[str] = ()
 
 
 def run_funnel(connection: duckdb.DuckDBPyConnection, steps: Sequence[str], by: str,
-               window_ms: int) -> list[dict[str, Any]]:
-    return funnel_rows(steps, fetch(connection, funnel_sql(DUCKDB, steps, by, window_ms)))
+               window_ms: int, dialect: Dialect = DUCKDB) -> list[dict[str, Any]]:
+    return funnel_rows(steps, fetch(connection, funnel_sql(dialect, steps, by, window_ms)))
 
 
-def run_orphans(connection: duckdb.DuckDBPyConnection, min_age_ms: int = 0
-                ) -> list[dict[str, Any]]:
-    return fetch(connection, orphans_sql(DUCKDB, min_age_ms))
+def run_orphans(connection: duckdb.DuckDBPyConnection, min_age_ms: int = 0,
+                dialect: Dialect = DUCKDB) -> list[dict[str, Any]]:
+    return fetch(connection, orphans_sql(dialect, min_age_ms))
 
 
 def run_health(connection: duckdb.DuckDBPyConnection, min_age_ms: int = 0, factor: float = 2.0,
-               min_difference: float = 0.05) -> list[dict[str, Any]]:
-    return health_rows(fetch(connection, health_sql(DUCKDB, min_age_ms)), factor,
+               min_difference: float = 0.05, dialect: Dialect = DUCKDB
+               ) -> list[dict[str, Any]]:
+    return health_rows(fetch(connection, health_sql(dialect, min_age_ms)), factor,
                        min_difference)

@@ -2,7 +2,7 @@
 
 Columns: ``uid``, ``event_name``, ``ts`` (TIMESTAMP, UTC), ``ts_ns``, ``ts_ms``,
 ``installation_id``, ``service_name``, ``service_version``, ``run_id``, ``outcome``,
-``error_type`` and ``attributes`` (JSON). Only product events are kept (scope
+``error_type``, ``attributes`` and ``resource`` (JSON). Only product events are kept (scope
 ``otel_product_events`` with an event name), and an event delivered twice (a retried export)
 counts once, by ``log.record.uid``.
 """
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 _COLUMNS = {
     "uid": "VARCHAR", "event_name": "VARCHAR", "ts_ns": "BIGINT", "installation_id": "VARCHAR",
     "service_name": "VARCHAR", "service_version": "VARCHAR", "run_id": "VARCHAR",
-    "outcome": "VARCHAR", "error_type": "VARCHAR", "attributes": "JSON",
+    "outcome": "VARCHAR", "error_type": "VARCHAR", "attributes": "JSON", "resource": "JSON",
 }
 
 
@@ -65,6 +65,7 @@ def event_rows(requests: Iterator[Mapping[str, Any]]) -> Iterator[dict[str, Any]
                         "outcome": _text(attributes.get(semconv.PRODUCT_OUTCOME)),
                         "error_type": _text(attributes.get(semconv.ERROR_TYPE)),
                         "attributes": attributes,
+                        "resource": resource,  # for --where on resource attributes
                     }
 
 

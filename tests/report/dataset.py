@@ -30,6 +30,7 @@ class Event:
     version: str
     attributes: dict[str, Any] = field(default_factory=dict)
     uid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    resource: dict[str, str] = field(default_factory=dict)
 
 
 def generate(seed: int = 11) -> list[Event]:
@@ -76,13 +77,14 @@ def _value(value: Any) -> dict[str, Any]:
 
 
 def _request(events: list[Event]) -> dict[str, Any]:
-    by_resource: dict[str, list[Event]] = defaultdict(list)
+    by_resource: dict[tuple[str, ...], list[Event]] = defaultdict(list)
     for event in events:
-        by_resource[event.version].append(event)
+        by_resource[(event.version, *sorted(event.resource.items()))].append(event)  # type: ignore[arg-type]
     return {"resourceLogs": [{
         "resource": {"attributes": [
             {"key": "service.name", "value": {"stringValue": "shop"}},
-            {"key": "service.version", "value": {"stringValue": version}}]},
+            {"key": "service.version", "value": {"stringValue": version}},
+            *({"key": k, "value": {"stringValue": v}} for k, v in group[0].resource.items())]},
         "scopeLogs": [
             {"scope": {"name": "otel_product_events", "version": "0.1.0"}, "logRecords": [{
                 "timeUnixNano": str(event.ts_ms * 1_000_000),
@@ -95,7 +97,7 @@ def _request(events: list[Event]) -> dict[str, Any]:
             # Not product events: another library's event, and our scope without a name.
             {"scope": {"name": "other.library"}, "logRecords": [
                 {"timeUnixNano": "1", "eventName": "incident.created", "attributes": []}]},
-        ]} for version, group in by_resource.items()]}
+        ]} for (version, *_), group in by_resource.items()]}
 
 
 def write(events: list[Event], data_dir: Path) -> None:
