@@ -77,14 +77,14 @@ def active_sql(dialect: Dialect, by: str = INSTALLATION) -> str:
     spread = ("ARRAY JOIN range(28) AS k" if dialect.name == "clickhouse"
               else "CROSS JOIN range(28) AS r(k)")
     return dialect.with_e(
-        "SELECT day_n + k AS day_n,\n"
+        "SELECT seen + k AS day_n,\n"
         "  count(DISTINCT CASE WHEN k = 0 THEN entity END) AS active,\n"
         "  count(DISTINCT CASE WHEN k < 7 THEN entity END) AS active_7d,\n"
         "  count(DISTINCT entity) AS active_28d\n"
         f"FROM d\n{spread}\n"
-        f"WHERE day_n + k <= (SELECT max({day}) FROM e)\n"
-        "GROUP BY day_n + k\nORDER BY day_n",
-        f"d AS (\n  SELECT DISTINCT {day} AS day_n, {entity} AS entity FROM e\n"
+        f"WHERE seen + k <= (SELECT max({day}) FROM e)\n"
+        "GROUP BY seen + k\nORDER BY day_n",
+        f"d AS (\n  SELECT DISTINCT {day} AS seen, {entity} AS entity FROM e\n"
         f"  WHERE {entity} IS NOT NULL AND {entity} != ''\n)")
 
 

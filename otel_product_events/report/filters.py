@@ -66,7 +66,10 @@ def parse_time(text: str, *, end: bool = False, now: datetime | None = None) -> 
     """A ``--since``/``--until`` value as Unix nanoseconds (see the module docstring)."""
     text = text.strip()
     if _DATE.match(text):
-        day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+        try:
+            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+        except ValueError as error:
+            raise ValueError(f"not a time: {text!r} ({error})") from None
         return _ns(datetime(day.year, day.month, day.day, tzinfo=timezone.utc))
     if text and text[0].isdigit() and text[-1].isalpha() and text[-1] not in "zZ":
         moment = (now or datetime.now(timezone.utc)) - timedelta(

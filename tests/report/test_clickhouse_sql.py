@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from otel_product_events.report import queries
-from tests.report import dataset
+from otel_product_events.report import activity, filters, queries
+from tests.report import activity_data, dataset
 
 chdb_session = pytest.importorskip("chdb.session")
 
@@ -45,11 +46,8 @@ def test_table_columns_match_the_exporters_template() -> None:
     assert columns == re.findall(r"(\w+) [A-Z][\w(]", TABLE.split("(", 1)[1])[:len(columns)]
 
 
-@pytest.fixture(scope="module")
-def session(events: list[dataset.Event]) -> Iterator[Any]:
-    sess = chdb_session.Session()
-    sess.query("CREATE DATABASE IF NOT EXISTS product_events")
-    sess.query(TABLE)
+def insert(sess: Any, events: list[dataset.Event], table: str) -> None:
+    """Rows as the exporter writes them, one event delivered twice, and another library's."""
     rows = []
     for event in [*events, events[0]]:  # one duplicate delivery
         attributes = {k: str(v).lower() if isinstance(v, bool) else str(v)
@@ -57,14 +55,31 @@ def session(events: list[dataset.Event]) -> Iterator[Any]:
         attributes |= {"log.record.uid": event.uid, "app.installation.id": event.installation}
         rows.append(json.dumps({
             "Timestamp": f"{event.ts_ms / 1000:.3f}", "ServiceName": "shop",
-            "ResourceAttributes": {"service.name": "shop", "service.version": event.version},
+            "ResourceAttributes": {"service.name": "shop", "service.version": event.version,
+                                   **event.resource},
             "ScopeName": "otel_product_events", "LogAttributes": attributes,
             "EventName": event.name}))
     rows.append(json.dumps({"Timestamp": "1", "ScopeName": "other.library",
                             "EventName": "incident.created", "LogAttributes": {}}))
-    sess.query("INSERT INTO product_events.product_events FORMAT JSONEachRow\n" + "\n".join(rows))
+    sess.query(f"INSERT INTO {table} FORMAT JSONEachRow\n" + "\n".join(rows))
+
+
+@pytest.fixture(scope="module")
+def session(events: list[dataset.Event], activity_events: list[dataset.Event]
+            ) -> Iterator[Any]:
+    sess = chdb_session.Session()
+    sess.query("CREATE DATABASE IF NOT EXISTS product_events")
+    sess.query(TABLE)
+    sess.query(TABLE.replace("product_events.product_events", "product_events.activity"))
+    insert(sess, events, "product_events.product_events")
+    insert(sess, activity_events, "product_events.activity")
     yield sess
     sess.close()
+
+
+@pytest.fixture(scope="module")
+def activity_events() -> list[dataset.Event]:
+    return activity_data.generate()
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +118,85 @@ def test_orphans_and_health(session: Any, events: list[dataset.Event]) -> None:
         assert (row["outcomes"], row["failures"], row["started"], row["orphaned"]) == (
             counts["outcomes"], counts["failures"], counts["started"], counts["orphaned"])
     assert [r["flagged"] for r in health] == [False, True]
+
+
+ACTIVITY = queries.clickhouse("product_events.activity")
+
+
+def bounds(session: Any, dialect: queries.Dialect = ACTIVITY) -> dict[str, Any]:
+    return run(session, activity.bounds_sql(dialect))[0]
+
+
+@pytest.mark.parametrize(("every", "by"), [("hour", None), ("day", None), ("week", None),
+                                           ("week", "plan")])
+def test_trends(session: Any, activity_events: list[dataset.Event], every: str,
+                by: str | None) -> None:
+    rows = activity.trends_rows(run(session, activity.trends_sql(ACTIVITY, every, by)), by)
+    assert Counter({(r["period"], r["event_name"], *([r[by]] if by else [])): r["count"]
+                    for r in rows}) == activity_data.expected_trends(activity_events, every, by)
+
+
+@pytest.mark.parametrize("by", ["app.installation.id", "user.id"])
+def test_active(session: Any, activity_events: list[dataset.Event], by: str) -> None:
+    found = bounds(session)
+    rows = activity.active_rows(run(session, activity.active_sql(ACTIVITY, by)),
+                                int(found["first_ms"]), int(found["last_ms"]))
+    assert [(r["day"], r["active"], r["active_7d"], r["active_28d"]) for r in rows] == (
+        activity_data.expected_active(activity_events, by))
+
+
+@pytest.mark.parametrize(("every", "returning"), [("week", None), ("day", None),
+                                                  ("week", "export.finished")])
+def test_retention(session: Any, activity_events: list[dataset.Event], every: str,
+                   returning: str | None) -> None:
+    raw = run(session, activity.retention_sql(ACTIVITY, every, returning=returning))
+    rows = activity.retention_rows(raw, int(bounds(session)["last_ms"]), every)
+    assert {(r["cohort"], r["period"]): (r["size"], r["returned"]) for r in rows} == (
+        activity_data.expected_retention(activity_events, every, returning=returning))
+
+
+def test_days_are_utc_days_in_any_server_time_zone(
+        session: Any, activity_events: list[dataset.Event]) -> None:
+    """The exporter's Timestamp has no time zone: ClickHouse reads it in the server's. A column
+    pinned to UTC+14 stands for such a server; the answers must still be in UTC days."""
+    table = "product_events.far_away"
+    session.query(TABLE.replace("product_events.product_events", table).replace(
+        "Timestamp DateTime64(9)", "Timestamp DateTime64(9, 'Pacific/Kiritimati')"))
+    insert(session, activity_events, table)
+    dialect = queries.clickhouse(table)
+    rows = run(session, queries.counts_sql(dialect, ["day"]))
+    assert Counter({(r["event_name"], r["day"]): int(r["count"]) for r in rows}) == (
+        dataset.expected_daily(activity_data.unique(activity_events)))
+    trends = activity.trends_rows(run(session, activity.trends_sql(dialect, "day")))
+    assert Counter({(r["period"], r["event_name"]): r["count"] for r in trends}) == (
+        activity_data.expected_trends(activity_events, "day"))
+
+
+def test_filters(session: Any, activity_events: list[dataset.Event]) -> None:
+    chosen = filters.from_options(since="2026-09-14", until="2026-10-04", versions=["1.1.0"],
+                                  where=["plan=free", "deployment.environment.name=prod"])
+    rows = run(session, queries.counts_sql(chosen.apply(ACTIVITY)))
+    low, high = activity_data._ms(activity_data.START) + 7 * activity.DAY_MS, (
+        activity_data._ms(activity_data.START) + 28 * activity.DAY_MS)
+    assert Counter({r["event_name"]: int(r["count"]) for r in rows}) == Counter(
+        e.name for e in activity_data.unique(activity_events)
+        if low <= e.ts_ms < high and e.version == "1.1.0" and e.attributes["plan"] == "free"
+        and e.resource["deployment.environment.name"] == "prod")
+
+
+def test_where_keys_and_values_match_literally(session: Any) -> None:
+    key, value = "it's \"odd\"\\ key", "x' OR '1'='1\\"
+    table = "product_events.hostile"
+    session.query(TABLE.replace("product_events.product_events", table))
+    insert(session, [dataset.Event("a", 1_790_000_000_000, "i1", "1", {key: value}),
+                     dataset.Event("a", 1_790_000_000_000, "i2", "1", {key: "x"}),
+                     dataset.Event("a", 1_790_000_000_000, "i3", "1", {"k": value})], table)
+    dialect = filters.from_options(where=[f"{key}={value}"]).apply(queries.clickhouse(table))
+    rows = run(session, queries.counts_sql(dialect, ["installation"]))
+    assert [r["installation_id"] for r in rows] == ["i1"]
+
+
+def test_where_an_empty_value_needs_the_key_set(session: Any) -> None:
+    """A ClickHouse Map gives '' for a missing key; ``KEY=`` must not match those."""
+    dialect = filters.from_options(where=["no.such.key="]).apply(ACTIVITY)
+    assert run(session, queries.counts_sql(dialect)) == []
