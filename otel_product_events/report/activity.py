@@ -51,10 +51,12 @@ def _entity(dialect: Dialect, by: str) -> str:
 
 
 def bounds_sql(dialect: Dialect) -> str:
-    """How many events, and the first and last event's time (``first_ms``, ``last_ms``)."""
-    return dialect.with_e("SELECT count(*) AS events, min(ts_ms) AS first_ms, "
-                          "max(ts_ms) AS last_ms, count(DISTINCT event_name) AS event_names\n"
-                          "FROM e")
+    """How many events, names and installations, and the first and last event's time."""
+    return dialect.with_e(
+        "SELECT count(*) AS events, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,\n"
+        "  count(DISTINCT event_name) AS event_names,\n"
+        "  count(DISTINCT CASE WHEN installation_id != '' THEN installation_id END) "
+        "AS installations\nFROM e")
 
 
 def trends_sql(dialect: Dialect, every: str = "day", by: str | None = None) -> str:

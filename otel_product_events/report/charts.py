@@ -27,6 +27,19 @@ def bars_for(kind: str, rows: Sequence[dict[str, Any]]) -> tuple[str, list[Bar]]
         return "Events per day", [(day, n, str(n)) for day, n in sorted(per_day.items())]
     if kind == "counts":
         return "Events", [(r["event_name"], r["count"], str(r["count"])) for r in rows]
+    if kind == "trends":
+        per_period: dict[str, int] = defaultdict(int)
+        for row in rows:
+            per_period[row["period"]] += row["count"]
+        return "Events per period (UTC)", [(p, n, str(n)) for p, n in sorted(per_period.items())]
+    if kind == "active":
+        return "Active per UTC day", [
+            (r["day"], r["active"], f"{r['active']} (7 days {r['active_7d']}, 28 days "
+                                    f"{r['active_28d']})") for r in rows]
+    if kind == "retention":
+        return "Retention (share of the cohort seen again)", [
+            (f"{r['cohort'][:16]} +{r['period']}", r["share"],
+             f"{r['returned']}/{r['size']} ({r['share']:.0%})") for r in rows]
     if kind == "health":
         return "Failure and orphan rate per version", [
             (f"{r['service_version']}{' (flagged)' if r['flagged'] else ''}",
@@ -50,7 +63,8 @@ def svg(title: str, bars: Sequence[Bar]) -> str:
         width = max(1.0, (_WIDTH - _LEFT - 170) * value / top)
         parts += [
             f'<text x="{_LEFT - 8}" y="{y + 18}" text-anchor="end">{html.escape(label)}</text>',
-            f'<rect x="{_LEFT}" y="{y}" width="{width:.1f}" height="{_BAR}" fill="#4c78a8"/>',
+            f'<rect x="{_LEFT}" y="{y}" width="{width:.1f}" height="{_BAR}" fill="#4c78a8">'
+            f"<title>{html.escape(label)}: {html.escape(note)}</title></rect>",
             f'<text x="{_LEFT + width + 6:.1f}" y="{y + 18}">{html.escape(note)}</text>']
     parts.append("</svg>")
     return "\n".join(parts)

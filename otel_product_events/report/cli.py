@@ -1,4 +1,5 @@
-"""``otel-product-events report``: counts, funnel, orphans and health over stored events."""
+"""``otel-product-events report``: counts, funnel, orphans, health, trends, active
+installations, retention and a dashboard page over stored events."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import charts, queries
+from . import activity, charts, filters, queries
 
 DEFAULT_DATA_DIR = "./product-events-data"
 
@@ -19,14 +20,15 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
     """Registers ``report`` and its four questions on the main command line."""
     report = subcommands.add_parser(
         "report", help="answer questions from the stored product events",
-        description="Counts, funnels, orphaned runs and version health over the events the "
-                    "collector stored (its JSON-lines files; rotated and compressed ones too).")
+        description="Counts, funnels, orphaned runs, version health, trends, active "
+                    "installations, retention and a dashboard page over the events the "
+                    "collector stored (its JSON-lines files; rotated and compressed ones too). "
+                    "All times are UTC.")
     questions = report.add_subparsers(dest="question", required=True, metavar="QUESTION")
 
     def question(name: str, help_text: str) -> argparse.ArgumentParser:
         parser = questions.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("--data", default=DEFAULT_DATA_DIR, type=Path, metavar="DIR",
-                            help=f"the collector's data directory (default {DEFAULT_DATA_DIR})")
+        _add_data_and_filters(parser)
         parser.add_argument("--json", action="store_true", help="print a JSON list of rows")
         parser.add_argument("--png", type=Path, metavar="FILE", help="also draw a PNG chart")
         parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML chart")
@@ -51,10 +53,71 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
                               (question("health", "failure and orphan rate per service version"),
                                "same, for counting orphans")):
         parser.add_argument("--min-age", default="0s", metavar="DURATION", help=help_text)
+    _add_activity_questions(question)
+    dashboard = questions.add_parser(
+        "dashboard", help="every answer on one self-contained HTML page",
+        description="Trends, active installations, retention, a funnel, version health and "
+                    "orphaned runs on one HTML page that needs no network (inline SVG).")
+    _add_data_and_filters(dashboard)
+    dashboard.add_argument("-o", "--output", type=Path, default=Path("dashboard.html"),
+                           metavar="FILE", help="where to write it (default dashboard.html)")
+    dashboard.add_argument("--funnel", nargs="+", default=[], metavar="STEP",
+                           help="event names of a funnel to show, in order")
+    dashboard.add_argument("--funnel-by", default=activity.INSTALLATION, metavar="ATTRIBUTE",
+                           help="the funnel's entity (default app.installation.id)")
+    dashboard.add_argument("--funnel-window", default="1d", metavar="DURATION",
+                           help="every funnel step within this of the first (default 1d)")
+    dashboard.add_argument("--title", default="Product events", help="the page's title")
     report.set_defaults(handler=run)
 
 
+def _add_data_and_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=DEFAULT_DATA_DIR, type=Path, metavar="DIR",
+                        help=f"the collector's data directory (default {DEFAULT_DATA_DIR})")
+    parser.add_argument("--since", metavar="TIME",
+                        help="only events from then on: 2026-09-21, 2026-09-21T10:00 or 7d "
+                             "(back from now); UTC")
+    parser.add_argument("--until", metavar="TIME",
+                        help="only events before then (a date includes that whole UTC day)")
+    parser.add_argument("--version", action="append", default=[], dest="versions",
+                        metavar="VERSION", help="only this service.version (repeatable)")
+    parser.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
+                        help="only events whose attribute or resource attribute KEY is "
+                             "exactly VALUE (repeatable: all must match)")
+
+
+def _add_activity_questions(question: Any) -> None:
+    trends = question("trends", "events per UTC hour, day or week and event name")
+    trends.add_argument("--every", choices=list(activity.PERIODS), default="day",
+                        help="period (default day; weeks start on Monday)")
+    trends.add_argument("--by", metavar="ATTRIBUTE", help="also per value of this attribute")
+    trends.add_argument("--top", type=int, default=0, metavar="N",
+                        help="only the N event names with the most events")
+    active = question("active", "distinct installations (or --by) per UTC day, over 7 and 28 "
+                                "days, and stickiness")
+    active.add_argument("--by", default=activity.INSTALLATION, metavar="ATTRIBUTE",
+                        help="count these instead (e.g. a hashed user.id)")
+    retention = question("retention", "cohorts by the period of first appearance and the "
+                                      "share seen again in each later period")
+    retention.add_argument("--every", choices=list(activity.PERIODS), default="week",
+                           help="period (default week, from Monday 00:00 UTC)")
+    retention.add_argument("--by", default=activity.INSTALLATION, metavar="ATTRIBUTE",
+                           help="the entity (default app.installation.id)")
+    retention.add_argument("--returning", metavar="EVENT",
+                           help="count a return only when this event is seen")
+
+
+def _filtered(args: argparse.Namespace, dialect: queries.Dialect) -> queries.Dialect:
+    return filters.from_options(args.since, args.until, args.versions, args.where).apply(dialect)
+
+
 def _sql(args: argparse.Namespace, dialect: queries.Dialect) -> str:
+    if args.question == "trends":
+        return activity.trends_sql(dialect, args.every, args.by)
+    if args.question == "active":
+        return activity.active_sql(dialect, args.by)
+    if args.question == "retention":
+        return activity.retention_sql(dialect, args.every, args.by, args.returning)
     if args.question == "counts":
         return queries.counts_sql(dialect, args.by)
     if args.question == "funnel":
@@ -69,22 +132,57 @@ def answer(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Runs the question on the data directory and returns its rows."""
     from . import store
 
+    dialect = _filtered(args, queries.DUCKDB)
     connection = store.load(args.data)
+    if args.question in {"trends", "active", "retention"}:
+        return _activity(args, connection, dialect)
     if args.question == "counts":
-        return queries.run_counts(connection, args.by)
+        return queries.run_counts(connection, args.by, dialect=dialect)
     if args.question == "funnel":
         return queries.run_funnel(connection, args.steps, args.by,
-                                  queries.parse_duration_ms(args.window))
+                                  queries.parse_duration_ms(args.window), dialect=dialect)
     min_age = queries.parse_duration_ms(args.min_age)
     if args.question == "orphans":
-        rows = queries.run_orphans(connection, min_age)
+        rows = queries.run_orphans(connection, min_age, dialect=dialect)
         for row in rows:
             row["started_at"] = _iso(row.pop("started_ms"))
         return rows
-    rows = queries.run_health(connection, min_age)
+    rows = queries.run_health(connection, min_age, dialect=dialect)
     for row in rows:
         row["first_seen"] = _iso(row.pop("first_seen_ms"))
     return rows
+
+
+def _activity(args: argparse.Namespace, connection: Any, dialect: queries.Dialect
+              ) -> list[dict[str, Any]]:
+    if args.question == "active":
+        return activity.run_active(connection, args.by, dialect)
+    if args.question == "retention":
+        return activity.run_retention(connection, args.every, args.by, args.returning, dialect)
+    rows = activity.run_trends(connection, args.every, args.by, dialect)
+    if args.top > 0:
+        totals: dict[str, int] = {}
+        for row in rows:
+            totals[row["event_name"]] = totals.get(row["event_name"], 0) + row["count"]
+        kept = set(sorted(totals, key=lambda name: (-totals[name], name))[:args.top])
+        rows = [row for row in rows if row["event_name"] in kept]
+    return rows
+
+
+def write_dashboard(args: argparse.Namespace, out: TextIO) -> int:
+    """Handles ``report dashboard``: writes the page and prints its path."""
+    from . import dashboard, store
+
+    dialect = _filtered(args, queries.DUCKDB)
+    answers = dashboard.gather(store.load(args.data), dialect, args.funnel, args.funnel_by,
+                               queries.parse_duration_ms(args.funnel_window))
+    chosen = [f"--{name} {value}" for name, value in (("since", args.since),
+                                                        ("until", args.until)) if value]
+    chosen += [f"--version {v}" for v in args.versions] + [f"--where {w}" for w in args.where]
+    args.output.write_text(dashboard.render(answers, args.title, " ".join(chosen)),
+                           encoding="utf-8")
+    print(args.output.resolve(), file=out)
+    return 0
 
 
 def _iso(ms: int) -> str:
@@ -114,10 +212,12 @@ def _cell(value: object) -> str:
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Handles ``report``; returns the exit status."""
     try:
+        if args.question == "dashboard":
+            return write_dashboard(args, out)
         if args.sql:
             dialect = (queries.clickhouse(args.clickhouse_table) if args.sql == "clickhouse"
                        else queries.DUCKDB)
-            print(_sql(args, dialect), file=out)
+            print(_sql(args, _filtered(args, dialect)), file=out)
             return 0
         rows = answer(args)
     except (ValueError, FileNotFoundError) as error:
