@@ -8,8 +8,10 @@
    OTEL_* variables: version 0.4.0, then a buggier 0.5.0, then one export killed with SIGKILL;
 4. stops the collector cleanly and prints what it stored: counts per event, one event, the
    usage ping;
-5. answers questions with ``otel-product-events report``: counts, a funnel, orphaned runs and
-   version health (charts in demo-output/).
+5. answers questions with ``otel-product-events report``: counts, a funnel, orphaned runs,
+   version health and trends (charts in demo-output/);
+6. writes the dashboard page, demo-output/dashboard.html, and prints its path; then the same
+   page over six weeks of simulated history (examples/history.py), dashboard-history.html.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "demo-output"
 sys.path.insert(0, str(REPO))
 
+from examples import history  # noqa: E402
 from otel_product_events.testing.collector import (  # noqa: E402
     build_collector,
     read_product_events,
@@ -79,9 +82,9 @@ def print_usage(data_dir: Path) -> None:
         print(f"{name:<55} {value:>4}")
 
 
-def report(*args: str) -> None:
-    command = ["otel-product-events", "report", *args, "--data", str(OUTPUT / "data")]
-    print("$ " + " ".join(command[:-2]) + " --data demo-output/data", flush=True)
+def report(*args: str, data: Path = OUTPUT / "data") -> None:
+    command = ["otel-product-events", "report", *args, "--data", str(data)]
+    print("$ " + " ".join(command[:-2]) + f" --data {data.relative_to(REPO)}", flush=True)
     subprocess.run([sys.executable, "-m", "otel_product_events.cli", *command[1:]], cwd=REPO,
                    check=True)
 
@@ -130,7 +133,24 @@ def main() -> None:
     report("orphans")
     print()
     report("health", "--html", str(OUTPUT / "health.html"))
+    print()
+    report("trends", "--every", "hour")
     print("\nCharts: demo-output/funnel.png, demo-output/funnel.html, demo-output/health.html")
+    step("Dashboard: trends, active installations, retention, the funnel, version health and "
+         "orphans on one page (no network needed to open it)")
+    report("dashboard", "-o", str(OUTPUT / "dashboard.html"), "--title",
+           "Incident response (demo)", "--funnel", "incident.created",
+           "checklist.item.created", "incident.finished", "--funnel-by", "incident.id",
+           "--funnel-window", "1h")
+    step("Six weeks of SIMULATED history (examples/history.py: 40 installations written "
+         "straight to files), for trends, active installations and retention over time")
+    print(history.write(OUTPUT / "history"), "simulated events in demo-output/history")
+    report("dashboard", "-o", str(OUTPUT / "dashboard-history.html"), "--title",
+           "Incident response (six weeks, simulated)", "--funnel", "incident.created",
+           "checklist.item.created", "incident.finished", "--funnel-by", "incident.id",
+           data=OUTPUT / "history")
+    print(f"\nDashboards (open in a browser): {OUTPUT / 'dashboard.html'} (this run), "
+          f"{OUTPUT / 'dashboard-history.html'} (simulated history)")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
         return empty(title, "No events in this range.", kind, width)
     left, right, top, bottom = 56, 190, 34, 46
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = _nice(max((v for _, values in series for v in values), default=0), percent)
+    peak, ticks = _nice(max((v for _, values in series for v in values), default=0), percent)
     step = plot_w / max(1, len(labels) - 1)
 
     def x(i: int) -> float:
@@ -59,8 +59,8 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
         return f"{v:.0%}" if percent else _number(v)
 
     parts = _frame(width, height, title, kind)
-    for tick in range(5):  # grid lines with their values
-        value = peak * tick / 4
+    for tick in range(ticks + 1):  # grid lines with their values
+        value = peak * tick / ticks
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" '
                      f'y2="{y(value):.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
@@ -120,14 +120,17 @@ def heatmap(title: str, rows: Sequence[str], columns: Sequence[str],
     return "\n".join(parts)
 
 
-def _nice(peak: float, percent: bool) -> float:
-    """The top of the y axis: 1, 2, 2.5, 4 or 5 times a power of ten, so ticks are round."""
+def _nice(peak: float, percent: bool) -> tuple[float, int]:
+    """The top of the y axis and its number of steps, so that ticks are round numbers (and
+    whole ones for counts)."""
     if percent:
-        return 1.0
-    if peak <= 0:
-        return 1.0
+        return 1.0, 4
+    if peak <= 4:
+        return 4.0, 4
     scale = 10.0 ** math.floor(math.log10(peak))
-    return next(m * scale for m in (1, 2, 2.5, 4, 5, 10) if m * scale >= peak)
+    top, steps = next((m * scale, n) for m, n in ((1, 5), (2, 4), (2.5, 5), (4, 4), (5, 5),
+                                                  (10, 5)) if m * scale >= peak)
+    return top, steps
 
 
 def _clip(text: str, size: int) -> str:

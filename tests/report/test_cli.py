@@ -84,3 +84,59 @@ def test_mistakes_exit_2_with_a_message(argv: tuple[str, ...],
     status, _ = run(*argv)
     assert status == 2
     assert "otel-product-events report:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "keys"), [
+    (("trends",), ["period", "event_name", "count"]),
+    (("trends", "--every", "week", "--by", "user.id"), ["period", "event_name", "user.id",
+                                                        "count"]),
+    (("active",), ["day", "active", "active_7d", "active_28d", "stickiness"]),
+    (("retention", "--returning", "incident.finished"),
+     ["cohort", "size", "period", "returned", "share"])])
+def test_new_reports_json_rows_have_the_documented_keys(
+        data_dir: Path, argv: tuple[str, ...], keys: list[str]) -> None:
+    status, text = run(*argv, "--data", str(data_dir), "--json")
+    assert status == 0
+    assert list(json.loads(text)[0]) == keys
+
+
+@pytest.mark.parametrize("question", [("trends", "--by", "plan"), ("active",),
+                                      ("retention", "--returning", "x")])
+def test_new_reports_print_clickhouse_sql_with_the_filters(question: tuple[str, ...]) -> None:
+    status, text = run(*question, "--sql", "clickhouse", "--version", "1.1.0",
+                       "--where", "plan=pro", "--since", "2026-09-01")
+    assert status == 0
+    assert "ResourceAttributes['service.version'] IN ('1.1.0')" in text
+    assert "LogAttributes['plan'] = 'pro'" in text
+    assert "toUnixTimestamp64Nano(Timestamp) >= 1788220800000000000" in text
+
+
+def test_old_reports_take_the_filters(data_dir: Path) -> None:
+    _, everything = run("counts", "--data", str(data_dir), "--json")
+    _, one = run("counts", "--data", str(data_dir), "--json", "--version", "1.0.0")
+    assert 0 < sum(r["count"] for r in json.loads(one)) < sum(
+        r["count"] for r in json.loads(everything))
+
+
+def test_trends_top_keeps_the_most_frequent_names(data_dir: Path) -> None:
+    _, text = run("trends", "--data", str(data_dir), "--json", "--top", "1")
+    assert {r["event_name"] for r in json.loads(text)} == {"pipeline.run.started"}
+
+
+@pytest.mark.parametrize("argv", [("trends", "--where", "novalue"),
+                                  ("active", "--since", "last tuesday")])
+def test_bad_filters_exit_2_with_a_message(data_dir: Path, argv: tuple[str, ...],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = run(*argv, "--data", str(data_dir))
+    assert status == 2
+    assert "otel-product-events report:" in capsys.readouterr().err
+
+
+def test_new_reports_draw_charts(data_dir: Path, tmp_path: Path) -> None:
+    for question in ("trends", "active", "retention"):
+        png, page = tmp_path / f"{question}.png", tmp_path / f"{question}.html"
+        status, _ = run(question, "--data", str(data_dir), "--png", str(png), "--html",
+                        str(page))
+        assert status == 0
+        assert png.read_bytes().startswith(b"\x89PNG")
+        assert "<rect" in page.read_text()
