@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench collector venv clean
+.PHONY: demo test lint unit bench collector venv clean browser
 
 demo: $(STAMP) collector
 	$(BIN)/python examples/demo.py
@@ -31,6 +31,10 @@ bench: $(STAMP) collector
 
 collector:
 	bash collector-config/build.sh >/dev/null
+
+# Headless Chromium for the dashboard tests (they also run this themselves when it is missing).
+browser:
+	sh tests/report/install-chromium.sh
 
 venv: $(STAMP)
 

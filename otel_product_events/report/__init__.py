@@ -1,4 +1,5 @@
-"""Answers over stored product events: counts, funnels, orphaned runs and version health.
+"""Answers over stored product events: counts, funnels, orphaned runs, version health, trends,
+active installations, retention, and a dashboard page of them all (all times UTC).
 
 Read-only, and independent of the tracking side: it reads what the collector stored (OTLP JSON
 lines, rotated and compressed ones included) into DuckDB, and can print the same queries for
