@@ -194,6 +194,8 @@ def test_where_keys_and_values_match_literally(session: Any) -> None:
     dialect = filters.from_options(where=[f"{key}={value}"]).apply(queries.clickhouse(table))
     rows = run(session, queries.counts_sql(dialect, ["installation"]))
     assert [r["installation_id"] for r in rows] == ["i1"]
+    trends = activity.trends_rows(run(session, activity.trends_sql(dialect, "day", key)), key)
+    assert [r[key] for r in trends] == [value]
 
 
 def test_where_an_empty_value_needs_the_key_set(session: Any) -> None:

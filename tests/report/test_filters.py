@@ -96,6 +96,14 @@ def test_keys_and_values_match_literally_never_as_sql(tmp_path: Path) -> None:
     assert [r["installation_id"] for r in rows] == ["i1"]
 
 
+def test_by_keys_are_literal_too(tmp_path: Path) -> None:
+    start = activity_data._ms(activity_data.START)
+    dataset.write([dataset.Event("a", start, "i1", "1", {HOSTILE_KEY: HOSTILE_VALUE})],
+                  tmp_path)
+    rows = activity.run_trends(store.load(tmp_path), "day", HOSTILE_KEY)
+    assert [r[HOSTILE_KEY] for r in rows] == [HOSTILE_VALUE]
+
+
 @pytest.mark.parametrize(("text", "end", "iso"), [
     ("2026-09-21", False, "2026-09-21T00:00:00+00:00"),
     ("2026-09-21", True, "2026-09-22T00:00:00+00:00"),
