@@ -67,6 +67,8 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
                            help="the funnel's entity (default app.installation.id)")
     dashboard.add_argument("--funnel-window", default="1d", metavar="DURATION",
                            help="every funnel step within this of the first (default 1d)")
+    dashboard.add_argument("--every", choices=list(activity.PERIODS), default="day",
+                           help="the trends chart's period (default day)")
     dashboard.add_argument("--title", default="Product events", help="the page's title")
     report.set_defaults(handler=run)
 
@@ -175,7 +177,7 @@ def write_dashboard(args: argparse.Namespace, out: TextIO) -> int:
 
     dialect = _filtered(args, queries.DUCKDB)
     answers = dashboard.gather(store.load(args.data), dialect, args.funnel, args.funnel_by,
-                               queries.parse_duration_ms(args.funnel_window))
+                               queries.parse_duration_ms(args.funnel_window), args.every)
     chosen = [f"--{name} {value}" for name, value in (("since", args.since),
                                                         ("until", args.until)) if value]
     chosen += [f"--version {v}" for v in args.versions] + [f"--where {w}" for w in args.where]

@@ -39,6 +39,7 @@ class Answers:
     orphans: list[dict[str, Any]]
     funnel: list[dict[str, Any]] = field(default_factory=list)
     funnel_by: str = ""
+    every: str = "day"
 
 
 def gather(connection: duckdb.DuckDBPyConnection, dialect: queries.Dialect = queries.DUCKDB,
@@ -61,7 +62,7 @@ def gather(connection: duckdb.DuckDBPyConnection, dialect: queries.Dialect = que
         health=health, orphans=orphans,
         funnel=(queries.run_funnel(connection, funnel, funnel_by, funnel_window_ms,
                                    dialect=dialect) if len(funnel) >= 2 else []),
-        funnel_by=funnel_by)
+        funnel_by=funnel_by, every=every)
 
 
 def _iso_seconds(ms: int) -> str:  # as the CLI's JSON rows print times
@@ -132,10 +133,12 @@ def trends_section(answers: Answers, top: int = TOP_TRENDS) -> str:
         series.append((f"other ({rest:,} names)", [other.get(p, 0) for p in periods]))
     capped = (f"top {len(names)} of {len(answers.counts):,} event names by count; "
               "the rest summed as other") if rest else f"{len(names)} event names"
-    chart = svg.line_chart("Events per day (UTC)", [p[:10] for p in periods], series,
-                           kind="trends")
+    labels = [p[:10] if answers.every != "hour" else p[5:16].replace("T", " ")
+              for p in periods]
+    chart = svg.line_chart(f"Events per {answers.every} (UTC)", labels, series, kind="trends")
     rows = [row for row in answers.trends if row["event_name"] in names]
-    return _section("trends", "Trends", f"Events per UTC day and name: {capped}.", chart,
+    return _section("trends", "Trends", f"Events per UTC {answers.every} and name: {capped}.",
+                    chart,
                     table("trends", rows, note=f"top {len(names)} names" if rest else ""))
 
 

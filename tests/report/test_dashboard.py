@@ -217,3 +217,12 @@ def test_screenshot(chromium: str, rich: Path, tmp_path: Path) -> None:
     with Image.open(png) as image:
         colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 50  # charts, not a blank page
+
+
+def test_trends_per_hour(chromium: str, rich: Path, tmp_path: Path) -> None:
+    page = write_dashboard(rich, tmp_path, "--every", "hour")
+    tables = Tables.of(browser.render(chromium, page).dom)
+    top = {r["event_name"] for r in json_rows(rich, "trends", "--every", "hour", "--top",
+                                              str(dashboard.TOP_TRENDS))}
+    assert tables.tables["trends"] == [r for r in json_rows(rich, "trends", "--every", "hour")
+                                       if r["event_name"] in top][:dashboard.MAX_ROWS]
