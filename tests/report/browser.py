@@ -54,7 +54,8 @@ class Rendered:
 def _run(browser: str, *args: str) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--no-first-run",
              f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args],
             capture_output=True, text=True, timeout=120, check=True)
 

@@ -138,7 +138,7 @@ def test_periods_are_utc_whatever_the_local_time_zone(events: list[dataset.Event
         dataset.expected_daily(activity_data.unique(events)))
 
 
-def test_empty_data_gives_empty_answers(tmp_path: Path) -> None:
+def test_no_events_give_no_rows(tmp_path: Path) -> None:
     connection = store.load(tmp_path)
     assert activity.run_trends(connection) == []
     assert activity.run_active(connection) == []

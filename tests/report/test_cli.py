@@ -78,6 +78,7 @@ def test_daily_chart(data_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("argv", [("counts", "--data", "/nonexistent/dir"),
+                                  ("dashboard", "--data", "/nonexistent/dir"),
                                   ("funnel", "a", "b", "--window", "soon", "--data", "/tmp")])
 def test_mistakes_exit_2_with_a_message(argv: tuple[str, ...],
                                         capsys: pytest.CaptureFixture[str]) -> None:

@@ -129,15 +129,16 @@ def bounds(session: Any, dialect: queries.Dialect = ACTIVITY) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("every", "by"), [("hour", None), ("day", None), ("week", None),
                                            ("week", "plan")])
-def test_trends(session: Any, activity_events: list[dataset.Event], every: str,
-                by: str | None) -> None:
+def test_trends_equal_the_brute_force_count(
+        session: Any, activity_events: list[dataset.Event], every: str, by: str | None) -> None:
     rows = activity.trends_rows(run(session, activity.trends_sql(ACTIVITY, every, by)), by)
     assert Counter({(r["period"], r["event_name"], *([r[by]] if by else [])): r["count"]
                     for r in rows}) == activity_data.expected_trends(activity_events, every, by)
 
 
 @pytest.mark.parametrize("by", ["app.installation.id", "user.id"])
-def test_active(session: Any, activity_events: list[dataset.Event], by: str) -> None:
+def test_active_per_day_equals_the_brute_force_count(
+        session: Any, activity_events: list[dataset.Event], by: str) -> None:
     found = bounds(session)
     rows = activity.active_rows(run(session, activity.active_sql(ACTIVITY, by)),
                                 int(found["first_ms"]), int(found["last_ms"]))
@@ -147,8 +148,9 @@ def test_active(session: Any, activity_events: list[dataset.Event], by: str) -> 
 
 @pytest.mark.parametrize(("every", "returning"), [("week", None), ("day", None),
                                                   ("week", "export.finished")])
-def test_retention(session: Any, activity_events: list[dataset.Event], every: str,
-                   returning: str | None) -> None:
+def test_retention_triangle_equals_the_brute_force_count(
+        session: Any, activity_events: list[dataset.Event], every: str,
+        returning: str | None) -> None:
     raw = run(session, activity.retention_sql(ACTIVITY, every, returning=returning))
     rows = activity.retention_rows(raw, int(bounds(session)["last_ms"]), every)
     assert {(r["cohort"], r["period"]): (r["size"], r["returned"]) for r in rows} == (
@@ -172,7 +174,8 @@ def test_days_are_utc_days_in_any_server_time_zone(
         activity_data.expected_trends(activity_events, "day"))
 
 
-def test_filters(session: Any, activity_events: list[dataset.Event]) -> None:
+def test_filters_keep_the_matching_events(session: Any,
+                                          activity_events: list[dataset.Event]) -> None:
     chosen = filters.from_options(since="2026-09-14", until="2026-10-04", versions=["1.1.0"],
                                   where=["plan=free", "deployment.environment.name=prod"])
     rows = run(session, queries.counts_sql(chosen.apply(ACTIVITY)))

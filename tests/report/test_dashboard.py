@@ -166,7 +166,7 @@ def test_no_events_still_draws_every_chart(chromium: str, tmp_path: Path) -> Non
     assert Tables.of(shown.dom).facts["Events"] == "0"
 
 
-def test_one_event(chromium: str, tmp_path: Path) -> None:
+def test_one_event_draws_every_chart(chromium: str, tmp_path: Path) -> None:
     dataset.write([dataset.Event("app.opened", 1_790_000_000_000, "i", "1.0.0")],
                   tmp_path / "data")
     page = write_dashboard(tmp_path / "data", tmp_path)
@@ -205,7 +205,8 @@ def test_the_console_check_sees_script_errors(chromium: str, tmp_path: Path) -> 
     assert "undefinedThing is not defined" in " ".join(browser.render(chromium, page).console)
 
 
-def test_screenshot(chromium: str, rich: Path, tmp_path: Path) -> None:
+def test_the_screenshot_shows_charts_not_a_blank_page(chromium: str, rich: Path,
+                                                       tmp_path: Path) -> None:
     """Kept as an artifact in $PE_TEST_ARTIFACTS (CI uploads it) when that is set."""
     from PIL import Image
 
@@ -219,7 +220,7 @@ def test_screenshot(chromium: str, rich: Path, tmp_path: Path) -> None:
     assert len(colours) > 50  # charts, not a blank page
 
 
-def test_trends_per_hour(chromium: str, rich: Path, tmp_path: Path) -> None:
+def test_trends_per_hour_equal_the_json_report(chromium: str, rich: Path, tmp_path: Path) -> None:
     page = write_dashboard(rich, tmp_path, "--every", "hour")
     tables = Tables.of(browser.render(chromium, page).dom)
     top = {r["event_name"] for r in json_rows(rich, "trends", "--every", "hour", "--top",

@@ -63,7 +63,7 @@ def test_until_a_time_is_exclusive(connection: Any, events: list[dataset.Event])
         events, lambda e: e.ts_ms < monday)
 
 
-def test_versions(connection: Any, events: list[dataset.Event]) -> None:
+def test_versions_keep_only_those_releases(connection: Any, events: list[dataset.Event]) -> None:
     assert counts(connection, versions=["1.0.0", "2.0.0"]) == expected(
         events, lambda e: e.version in {"1.0.0", "2.0.0"})
 
@@ -111,7 +111,7 @@ def test_by_keys_are_literal_too(tmp_path: Path) -> None:
     ("2026-09-21T12:30+02:00", False, "2026-09-21T10:30:00+00:00"),
     ("30d", False, "2026-09-19T12:00:00+00:00"),
     ("12h", True, "2026-10-19T00:00:00+00:00")])
-def test_times_are_utc(text: str, end: bool, iso: str) -> None:
+def test_times_are_read_as_utc(text: str, end: bool, iso: str) -> None:
     ns = filters.parse_time(text, end=end, now=NOW)
     assert datetime.fromtimestamp(ns / 1e9, timezone.utc).isoformat() == iso
 
