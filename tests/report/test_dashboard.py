@@ -56,8 +56,11 @@ class Tables(HTMLParser):
         super().__init__()
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.facts: dict[str, str] = {}
+        self.texts: list[tuple[Any, str]] = []  # (JSON value, text shown) of every cell
         self._report: str | None = None
         self._fact: str | None = None
+        self._cell: Any = None
+        self._in_cell = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
@@ -67,8 +70,10 @@ class Tables(HTMLParser):
         elif tag == "tr" and self._report is not None:
             self.tables[self._report].append({})
         elif tag == "td" and self._report is not None:
-            self.tables[self._report][-1][found["data-key"] or ""] = json.loads(
-                found["data-value"] or "null")
+            self._cell = json.loads(found["data-value"] or "null")
+            self.tables[self._report][-1][found["data-key"] or ""] = self._cell
+            self._in_cell = True
+            self.texts.append((self._cell, ""))
         elif tag == "dd":
             self._fact = found.get("data-fact")
 
@@ -77,8 +82,13 @@ class Tables(HTMLParser):
             self._report = None
         if tag == "dd":
             self._fact = None
+        if tag == "td":
+            self._in_cell = False
 
     def handle_data(self, data: str) -> None:
+        if self._in_cell:
+            value, text = self.texts[-1]
+            self.texts[-1] = (value, text + data)
         if self._fact:
             self.facts[self._fact] = data
 
@@ -146,6 +156,21 @@ def test_the_numbers_shown_equal_the_json_reports(chromium: str, rich: Path,
     assert tables.tables["trends"] == [r for r in json_rows(rich, "trends")
                                        if r["event_name"] in top][:dashboard.MAX_ROWS]
     assert tables.facts["Events"] == f"{sum(r['count'] for r in counts):,}"
+
+
+def test_the_text_in_each_cell_reads_as_its_value(chromium: str, rich: Path,
+                                                  tmp_path: Path) -> None:
+    """Counts with thousands separators, shares and rates as percentages, text as is."""
+    page = write_dashboard(rich, tmp_path, *FUNNEL)
+    texts = Tables.of(browser.render(chromium, page).dom).texts
+    assert len(texts) > 500
+    for value, text in texts:
+        if isinstance(value, (bool, str)):
+            assert text == str(value)
+        elif isinstance(value, int):
+            assert int(text.replace(",", "")) == value
+        else:
+            assert abs(float(text.rstrip("%")) / 100 - value) < 0.00051, (value, text)
 
 
 def test_filters_reach_the_page(chromium: str, rich: Path, tmp_path: Path) -> None:
