@@ -17,7 +17,7 @@ DEFAULT_DATA_DIR = "./product-events-data"
 
 
 def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Registers ``report`` and its four questions on the main command line."""
+    """Registers ``report``, its questions and its dashboard on the main command line."""
     report = subcommands.add_parser(
         "report", help="answer questions from the stored product events",
         description="Counts, funnels, orphaned runs, version health, trends, active "
