@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench collector venv clean
+.PHONY: demo test lint unit bench collector venv clean scale-demo test-scale
 
 demo: $(STAMP) collector
 	$(BIN)/python examples/demo.py
@@ -31,6 +31,15 @@ bench: $(STAMP) collector
 
 collector:
 	bash collector-config/build.sh >/dev/null
+
+# The Kafka tier (issue #15), run for real: needs Java and Maven (Kafka jars from Maven Central,
+# cached in ~/.cache/otel-product-events/kafka-<version>). About 1 min 45 s on 2 cores.
+test-scale: $(STAMP) collector
+	OTEL_PRODUCT_EVENTS_SCALE_TESTS=1 $(BIN)/python -m pytest tests/scale -m scale
+
+# apps -> 2 edge collectors -> Kafka (6 partitions) -> 2 storage collectors -> files -> report.
+scale-demo: $(STAMP) collector
+	$(BIN)/python -m tests.scale.demo
 
 venv: $(STAMP)
 
