@@ -168,6 +168,8 @@ def _properties(port: int, controller_port: int, log_dir: Path, partitions: int)
         "share.coordinator.state.topic.min.isr=1",
         # A lone test group starts consuming at once instead of waiting 3 s for more members.
         "group.initial.rebalance.delay.ms=0",
+        # Room for a whole sender batch in one message (edge.yaml producer.max_message_bytes).
+        "message.max.bytes=8388608",
         "",
     ])
 

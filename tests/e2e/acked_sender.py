@@ -19,9 +19,11 @@ import urllib.request
 SCOPE = "otel_product_events"
 
 
-def _request(uids: list[str], now_ns: int) -> bytes:
+def _request(uids: list[str], now_ns: int, installation: str = "i-0") -> bytes:
     records = [{"timeUnixNano": str(now_ns), "eventName": "durability.tick",
-                "attributes": [{"key": "log.record.uid", "value": {"stringValue": uid}}]}
+                "attributes": [{"key": "log.record.uid", "value": {"stringValue": uid}},
+                               {"key": "app.installation.id",
+                                "value": {"stringValue": installation}}]}
                for uid in uids]
     return json.dumps({"resourceLogs": [{
         "resource": {"attributes": [

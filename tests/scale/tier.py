@@ -139,7 +139,8 @@ def run_tier(work: Path, *, edges: int = 2, storages: int = 2, partitions: int =
                 tier.start_storage(f"storage-{i + 1}")
             for i in range(edges):
                 tier.start_edge(f"edge-{i + 1}", edge_env)
-            wait_group_stable(tier, storages)
+            if storages:
+                wait_group_stable(tier, storages)
             yield tier
         finally:
             tier.close()
@@ -165,14 +166,15 @@ def wait_group_stable(tier: Tier, consumers: int, timeout: float = 60) -> None:
 
 
 def run_apps(endpoints: list[str], count: int, per_second: float, state_root: Path,
-             ) -> list[dict[str, Any]]:
+             *, funnel: bool = False) -> list[dict[str, Any]]:
     """One app process per endpoint (each its own installation), all at once; their reports."""
     procs = []
     for i, endpoint in enumerate(endpoints):
         env = {**os.environ, "OTEL_PRODUCT_EVENTS_STATE_DIR": str(state_root / f"app-{i}")}
         env.pop("OTEL_PRODUCT_EVENTS_STRICT", None)
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "tests.scale.app", endpoint, str(count), str(per_second)],
+            [sys.executable, "-m", "tests.scale.app", endpoint, str(count), str(per_second),
+             *(["funnel"] if funnel else [])],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     reports = []
     for proc in procs:
