@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import threading
@@ -12,6 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.acked_sender import AckedSender
+from tests.e2e.test_collector_durability import LOAD_SECONDS, kill_moments
 from tests.scale.tier import REPO, Tier, run_apps, run_tier
 
 PER_APP = 20_000
@@ -141,3 +144,49 @@ def test_a_broker_outage_is_queued_at_the_edge_and_delivered_after(tmp_path: Pat
     assert stored == 3 * PER_APP
     assert report_count(tier.data_dir) == 3 * PER_APP
     assert max(peak.values()) < limit_mib
+
+
+def edge_kill_moments(seed: int) -> list[float]:
+    """3 moments in (2 s, 18 s), 2 s apart, at least one inside the broker outage (4-12 s)."""
+    for attempt in range(1000):
+        moments = kill_moments(seed + attempt)
+        if any(4 < m < 12 for m in moments):
+            return moments
+    raise AssertionError("no kill moments inside the outage")
+
+
+def test_every_event_acknowledged_by_a_sigkilled_edge_collector_reaches_storage(
+    tmp_path: Path
+) -> None:
+    """Kafka sink (issue #14): 2,000 events/s for 20 s into one edge, SIGKILLed at 3 random
+    moments (one at least while the broker is away, 3-13 s, so that the edge holds queued
+    data) and restarted; every event the sender saw acknowledged is stored."""
+    seed = random.SystemRandom().randrange(1 << 30)
+    moments = edge_kill_moments(seed)
+    print(f"kill moments: {moments}")
+    with run_tier(tmp_path / "tier", edges=1, storages=1) as tier:
+        sender = AckedSender(f"{tier.edges[0].http_endpoint}/v1/logs", rate=2000)
+        start = time.monotonic()
+
+        def outage() -> None:
+            time.sleep(3)
+            tier.stop_broker()
+            time.sleep(max(0.0, start + 13 - time.monotonic()))
+            tier.restart_broker()
+
+        broker_thread = threading.Thread(target=outage)
+        sender.start()
+        broker_thread.start()
+        killed = []
+        for moment in moments:
+            time.sleep(max(0.0, start + moment - time.monotonic()))
+            killed.append(tier.kill("edge-1"))
+            tier.start_edge("edge-1")
+        time.sleep(max(0.0, start + LOAD_SECONDS - time.monotonic()))
+        sender.stop()
+        broker_thread.join()
+        stored = tier.wait_stored(len(set(sender.acked)), timeout=120)
+        missing = set(sender.acked) - {row["uid"] for row in tier.stored()}
+    assert killed == [-9] * 3
+    assert len(sender.acked) >= 2000 * LOAD_SECONDS * 0.8
+    assert not missing, f"{len(missing)} of {stored} acknowledged events lost ({moments})"

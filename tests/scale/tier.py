@@ -48,6 +48,8 @@ class Tier:
     storages: dict[str, RunningCollector] = field(default_factory=dict)
     _stacks: dict[str, contextlib.ExitStack] = field(default_factory=dict)
     _ports: dict[str, list[int]] = field(default_factory=dict)
+    _edge_names: dict[str, RunningCollector] = field(default_factory=dict)
+    _edge_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def kafka_env(self) -> dict[str, str]:
@@ -75,13 +77,20 @@ class Tier:
         return running
 
     def start_edge(self, name: str, env: Mapping[str, str] | None = None) -> RunningCollector:
-        running = self._run(name, [BASE, CONFIG_DIR / "edge.yaml"], self.work / name, env or {})
+        """Start edge ``name`` (again: same ports, same queue dir, same env as before)."""
+        env = self._edge_env.setdefault(name, dict(env or {}))
+        running = self._run(name, [BASE, CONFIG_DIR / "edge.yaml"], self.work / name, env)
         self.edges.append(running)
+        self._edge_names[name] = running
         return running
 
     def kill(self, name: str) -> int:
         """SIGKILL collector ``name`` (restart it with start_storage/start_edge)."""
-        running = self.storages.pop(name)
+        if name in self._edge_names:
+            running = self._edge_names.pop(name)
+            self.edges.remove(running)
+        else:
+            running = self.storages.pop(name)
         running.process.kill()
         code = running.process.wait()
         self._stacks.pop(name).close()
