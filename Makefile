@@ -33,7 +33,7 @@ collector:
 	bash collector-config/build.sh >/dev/null
 
 # The Kafka tier (issue #15), run for real: needs Java and Maven (Kafka jars from Maven Central,
-# cached in ~/.cache/otel-product-events/kafka-<version>). About 1 min 45 s on 2 cores.
+# cached in ~/.cache/otel-product-events/kafka-<version>). About 2 min on 2 cores.
 test-scale: $(STAMP) collector
 	OTEL_PRODUCT_EVENTS_SCALE_TESTS=1 $(BIN)/python -m pytest tests/scale -m scale
 

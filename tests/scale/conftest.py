@@ -1,7 +1,7 @@
 """The Kafka tier run for real (issue #15), marked `scale`.
 
-They need Java and Maven (the broker's jars come from Maven Central) and take ~1 min 45 s on
-2 cores, the same on every Python version, so they run once, in `make test-scale`
+They need Java and Maven (the broker's jars come from Maven Central) and take ~2 min on 2
+cores, the same on every Python version, so they run once, in `make test-scale`
 (``OTEL_PRODUCT_EVENTS_SCALE_TESTS=1`` or ``-m scale``), and are skipped by a plain `pytest`.
 """
 
