@@ -89,7 +89,7 @@ def test_every_event_acknowledged_by_a_sigkilled_file_sink_collector_is_stored(
     sender, killed = run_load_with_kills(collector_binary, [BASE_CONFIG], data, {}, seed)
 
     assert killed == [-9] * KILLS
-    assert len(sender.acked) >= RATE * LOAD_SECONDS * 0.8
+    assert len(sender.acked) >= RATE * LOAD_SECONDS / 2  # the load ran (loose: busy machine)
     missing = set(sender.acked) - stored_uids(data)
     assert not missing, f"{len(missing)} acknowledged events lost (seed {seed})"
 
@@ -118,7 +118,7 @@ def test_every_event_acknowledged_by_a_sigkilled_forwarding_collector_reaches_up
             collector_binary, [BASE_CONFIG, CONFIG_DIR / "upstream.yaml", overlay],
             tmp_path / "edge", env, seed)
         assert killed == [-9] * KILLS
-        assert len(sender.acked) >= RATE * LOAD_SECONDS * 0.8
+        assert len(sender.acked) >= RATE * LOAD_SECONDS / 2  # the load ran (loose: busy machine)
         # The forwarding collector was stopped cleanly at the end of the load; what it still
         # queued was delivered before it stopped, or waits in its queue. Restart it to drain.
         with run_collector(collector_binary, [BASE_CONFIG, CONFIG_DIR / "upstream.yaml",
