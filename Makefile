@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench collector venv clean browser
+.PHONY: demo test lint unit bench collector venv clean browser scale-demo test-scale
 
 demo: $(STAMP) collector
 	$(BIN)/python examples/demo.py
@@ -35,6 +35,15 @@ collector:
 # Headless Chromium for the dashboard tests (they also run this themselves when it is missing).
 browser:
 	sh tests/report/install-chromium.sh
+
+# The Kafka tier (issue #15), run for real: needs Java and Maven (Kafka jars from Maven Central,
+# cached in ~/.cache/otel-product-events/kafka-<version>). About 2 min on 2 cores.
+test-scale: $(STAMP) collector
+	OTEL_PRODUCT_EVENTS_SCALE_TESTS=1 $(BIN)/python -m pytest tests/scale -m scale
+
+# apps -> 2 edge collectors -> Kafka (6 partitions) -> 2 storage collectors -> files -> report.
+scale-demo: $(STAMP) collector
+	$(BIN)/python -m tests.scale.demo
 
 venv: $(STAMP)
 

@@ -92,12 +92,22 @@ cp -- "$built" "${binary}.tmp.$$"
 mv -f -- "${binary}.tmp.$$" "$binary"
 # Keep the generated sources (go.mod, components.go) for inspection; drop the big copy.
 rm -f -- "$built"
-# Prune binaries, sources and ocb versions of other manifests (about 60 MB each).
-for old in "${cache_root}"/bin/* "${cache_root}"/work/* "${cache_root}"/tools/builder-*; do
-  case "$old" in
-    "$bin_dir" | "$work_dir" | "$gobin") ;;
-    *) [[ -e "$old" ]] && rm -rf -- "$old" ;;
-  esac
-done
+# Prune binaries and sources of other manifests (about 60 MB each), keeping the 3 newest:
+# several checkouts (branches, worktrees) share this cache, and pruning the build another one
+# still uses would make the two rebuild each other's binary in turn.
+prune_keep_newest() { # dir keep: remove all but the `keep` newest entries of dir
+  local dir="$1" keep="$2" old
+  [[ -d "$dir" ]] || return 0
+  while IFS= read -r old; do
+    case "$old" in
+      "$bin_dir" | "$work_dir" | "$gobin") ;;
+      *) rm -rf -- "$old" ;;
+    esac
+  done < <(ls -1dt -- "$dir"/* 2>/dev/null | tail -n +"$((keep + 1))")
+}
+touch -- "$bin_dir" "$work_dir" "$gobin"
+prune_keep_newest "${cache_root}/bin" 3
+prune_keep_newest "${cache_root}/work" 3
+prune_keep_newest "${cache_root}/tools" 3
 log "built in $((SECONDS - start))s: $binary"
 printf '%s\n' "$binary" >&3

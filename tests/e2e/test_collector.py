@@ -103,6 +103,10 @@ CONFIG_SETS = [
     [BASE_CONFIG, CONFIG_DIR / "kafka.yaml"],
     [BASE_CONFIG, CONFIG_DIR / "kafka.yaml", CONFIG_DIR / "upstream.yaml"],
     [BASE_CONFIG, CONFIG_DIR / "auth.yaml"],
+    [BASE_CONFIG, CONFIG_DIR / "edge.yaml"],
+    [BASE_CONFIG, CONFIG_DIR / "edge.yaml", CONFIG_DIR / "upstream.yaml"],
+    [BASE_CONFIG, CONFIG_DIR / "storage.yaml"],
+    [BASE_CONFIG, CONFIG_DIR / "storage.yaml", CONFIG_DIR / "clickhouse.yaml"],
 ]
 
 
