@@ -17,9 +17,9 @@ from otel_product_events import guard
 from otel_product_events.catalog.targets import Target, Targets, targets_from_environment
 from otel_product_events.config import SETTINGS
 
-from .hooks import Instrumentation, contained_error
+from .hooks import Instrumentation, contained_error, tracked_by
 
-__all__ = ["Instrumentation", "Target", "Targets", "instrument"]
+__all__ = ["Instrumentation", "Target", "Targets", "instrument", "tracked_by"]
 
 
 class _Running:

@@ -99,7 +99,7 @@ class TrackRecorder:
     """Turns each call of one function into a span and a product event."""
 
     __slots__ = ("_event_name", "_function_name", "_plan", "_span_attributes", "_span_name",
-                 "_with_span")
+                 "_with_span", "called", "enabled")
 
     def __init__(
         self, event_name: str, function_name: str, plan: AttributePlan, *, span_name: str,
@@ -111,10 +111,22 @@ class TrackRecorder:
         self._span_name = span_name
         self._with_span = with_span
         self._span_attributes = {semconv.CODE_FUNCTION_NAME: function_name}
+        #: Set by the first call: zero-code warns at exit about targets never reached.
+        self.called = False
+        #: Cleared when zero-code stops: a wrapper it left in a framework's table calls through.
+        self.enabled = True
+
+    @property
+    def reads_arguments(self) -> bool:
+        """Whether an attribute reads the call's arguments (else they need not be collected)."""
+        return any(not source.needs_return for _, source in self._plan.sources)
 
     def begin(
         self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> TrackedRun | None:
+        if not self.enabled:
+            return None
+        self.called = True
         if not self._with_span:
             return _NO_SPAN_RUN
         try:
