@@ -83,6 +83,7 @@ class Instrumentation:
         self._active = False
         self._patches: list[Patch | CodePatch] = []
         self._registered: list[TrackRecorder] = []  # wrappers left in frameworks' tables
+        self._registered_wrappers: set[int] = set()  # their ids (some return them, too)
         self._settled: set[str] = set()  # functions applied, or reported as bad
         self._monitor: monitoring.CodeMonitor | None = None
         self._by_function = {target.function: target for target in self.targets}
@@ -175,6 +176,7 @@ class Instrumentation:
             tracked = TrackedFunction(function, build_wrapper(kind_of(function), recorder))
             with self._lock:
                 self._registered.append(recorder)
+                self._registered_wrappers.add(id(tracked))
             _log.debug("otel_product_events: tracking %s where it is registered",
                        target.describe())
             return tracked
@@ -203,6 +205,8 @@ class Instrumentation:
             self._settled.add(target.function)
         if self._monitor is not None:
             patch: Patch | CodePatch | None = _instrument_code(target, module, self._monitor)
+        elif self._registered_at(target, module):
+            return
         else:
             patch = _apply(target, module)
         if patch is None:
@@ -212,6 +216,19 @@ class Instrumentation:
             still_active = self._active
         if not still_active:  # stopped while we were wrapping: take it off again
             self.stop()
+
+    def _registered_at(self, target: Target, module: ModuleType) -> bool:
+        """Whether the target is, or wraps, the wrapper a framework registration made (Flask's
+        ``before_request`` returns what it registered; a Celery task wraps it)."""
+        try:
+            _, _, found = wrapt.resolve_path(module, target.qualname)
+            # Read live: unwrapping a lazy object (Celery's PromiseProxy) may register it now.
+            registered = self._registered_wrappers
+            found = inspect.unwrap(getattr(found, "__func__", found),
+                                   stop=lambda f: id(f) in registered)
+        except (AttributeError, ValueError):
+            return False
+        return id(found) in registered
 
     def report_unimported(self) -> None:
         """At exit: warns about targets whose module does not exist (it can only be told once
