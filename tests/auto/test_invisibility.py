@@ -64,6 +64,16 @@ def numbers(n):
 async def fetch():
     await __import__("asyncio").sleep(0)
     return 7
+
+def countdown(n):
+    return 0 if n == 0 else countdown(n - 1) + 1
+
+def order(order_id, *items, note=None, **extra):
+    return len(items)
+
+async def stream(n):
+    for i in range(n):
+        yield i
 '''
 
 
@@ -187,6 +197,53 @@ class TestCodeObjects:
         start(f"{app.__name__}:fetch=fetched")
         assert asyncio.run(app.fetch()) == 7
         assert captured.names() == ["fetched"]
+
+    def test_recursive_calls_are_one_event_each_with_nested_spans(
+            self, make_module: MakeModule, start: Start, captured: CapturedEvents) -> None:
+        app: Any = importlib.import_module(make_module(FRAMES))
+        start(f"{app.__name__}:countdown=counted")
+        assert app.countdown(3) == 3
+        assert len(captured) == 4
+        parents = {span.parent.span_id if span.parent else None for span in captured.spans}
+        assert len(parents) == 4  # a chain: each call is the child of the one that called it
+
+    def test_calls_in_many_threads_are_one_event_each(
+            self, make_module: MakeModule, start: Start, captured: CapturedEvents) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        app: Any = importlib.import_module(make_module(FRAMES))
+        start(f"{app.__name__}:countdown=counted")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(app.countdown, [5] * 40)) == [5] * 40
+        assert len(captured) == 40 * 6
+        assert not trace.get_current_span().get_span_context().is_valid
+
+    def test_attributes_are_read_from_every_kind_of_parameter(
+            self, make_module: MakeModule, start: Start, captured: CapturedEvents) -> None:
+        """Positional, *args, keyword-only and **kwargs, read from the frame at the start."""
+        from types import MappingProxyType
+
+        from otel_product_events.auto import Target
+
+        app: Any = importlib.import_module(make_module(FRAMES))
+        start(Target(app.__name__, "order", "order.placed", MappingProxyType({
+            "order.id": "order_id", "note": "note", "channel": "channel",
+            "count": "return"}), "test"))
+        app.order("o-1", "a", "b", note="n", channel="web")
+        attributes = captured[0].attributes
+        assert {k: attributes[k] for k in ("order.id", "note", "channel", "count")} == {
+            "order.id": "o-1", "note": "n", "channel": "web", "count": 2}
+
+    def test_an_async_generator_is_one_event(
+            self, make_module: MakeModule, start: Start, captured: CapturedEvents) -> None:
+        app: Any = importlib.import_module(make_module(FRAMES))
+        start(f"{app.__name__}:stream=streamed")
+
+        async def consume() -> list[int]:
+            return [item async for item in app.stream(3)]
+
+        assert asyncio.run(consume()) == [0, 1, 2]
+        assert captured.names() == ["streamed"]
 
     def test_stopping_leaves_the_code_untracked(
             self, make_module: MakeModule, start: Start, captured: CapturedEvents) -> None:
