@@ -30,12 +30,16 @@ from typing import Any, Final
 from opentelemetry.context import attach, detach
 
 from otel_product_events import guard
+from otel_product_events.errors import ProductEventsError
 from otel_product_events.instrument.tracking import TrackedRun, TrackRecorder
 from otel_product_events.privacy.consent import SWITCH
 
 #: Tried in this order; 0-2 are the debugger, coverage and profiler ids.
 TOOL_IDS: Final = (3, 4, 5)
 TOOL_NAME: Final = "otel_product_events"
+
+#: Bound once: an application (attrs' tests) may delete ``sys._getframe`` for a while.
+_getframe: Final = sys._getframe
 
 _CO_VARARGS: Final = 0x04
 _CO_VARKEYWORDS: Final = 0x08
@@ -166,7 +170,7 @@ class CodeMonitor:
             monitoring.free_tool_id(self.tool_id)
 
     # The callbacks run inside the application's code: an exception escaping one would be
-    # raised there, so each catches everything. ``sys._getframe(1)`` is the target's frame.
+    # raised there, so each catches everything. ``_getframe(1)`` is the target's frame.
 
     def _on_start(self, code: CodeType, offset: int) -> object:
         probe = self._probes.get(code)
@@ -175,60 +179,71 @@ class CodeMonitor:
         if not SWITCH.on:
             return None
         try:
-            frame = sys._getframe(1)
+            frame = _getframe(1)
             args, kwargs = probe.arguments(frame)
             run = probe.recorder.begin(None, args, kwargs)
             if run is not None:
                 flight = self._running[frame] = _InFlight(probe, run, args, kwargs)
                 flight.enter()
         except Exception as error:
-            guard.internal_error("monitoring.start", error)
+            _report("monitoring.start", error)
         return None
 
     def _on_return(self, code: CodeType, offset: int, value: object) -> object:
         try:
-            flight = self._running.pop(sys._getframe(1), None)
+            flight = self._running.pop(_getframe(1), None)
             if flight is not None:
                 flight.leave()
                 flight.probe.recorder.finish(flight.run, None, flight.args, flight.kwargs,
                                              value, None)
         except Exception as error:
-            guard.internal_error("monitoring.return", error)
+            _report("monitoring.return", error)
         return None
 
     def _on_unwind(self, code: CodeType, offset: int, exception: BaseException) -> None:
         if code not in self._probes:  # every unwinding frame of the process comes here
             return
         try:
-            flight = self._running.pop(sys._getframe(1), None)
+            flight = self._running.pop(_getframe(1), None)
             if flight is not None:
                 flight.leave()
                 flight.probe.recorder.finish(flight.run, None, flight.args, flight.kwargs,
                                              None, exception)
         except Exception as error:
-            guard.internal_error("monitoring.unwind", error)
+            _report("monitoring.unwind", error)
 
     def _on_yield(self, code: CodeType, offset: int, value: object) -> object:
         try:
-            flight = self._running.get(sys._getframe(1))
+            flight = self._running.get(_getframe(1))
             if flight is not None:
                 flight.leave()
         except Exception as error:
-            guard.internal_error("monitoring.yield", error)
+            _report("monitoring.yield", error)
         return None
 
     def _on_resume(self, code: CodeType, offset: int) -> object:
         try:
-            flight = self._running.get(sys._getframe(1))
+            flight = self._running.get(_getframe(1))
             if flight is not None:
                 flight.enter()
         except Exception as error:
-            guard.internal_error("monitoring.resume", error)
+            _report("monitoring.resume", error)
         return None
 
     def _on_throw(self, code: CodeType, offset: int, exception: BaseException) -> None:
         if code in self._probes:
             self._on_resume(code, offset)
+
+
+def _report(kind: str, error: Exception) -> None:
+    """Our failure inside a callback: counted and logged, and nothing escapes into the
+    application's code (even logging may fail there), except strict mode's own error."""
+    try:
+        guard.internal_error(kind, error)
+    except ProductEventsError:
+        raise
+    except Exception:
+        pass
 
 
 class _Claimed:

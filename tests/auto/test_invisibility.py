@@ -245,6 +245,17 @@ class TestCodeObjects:
         assert asyncio.run(consume()) == [0, 1, 2]
         assert captured.names() == ["streamed"]
 
+    def test_an_application_deleting_sys_getframe_does_not_disturb_tracking(
+            self, make_module: MakeModule, start: Start, captured: CapturedEvents,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        """attrs' own tests delete it to check their fallback."""
+        app: Any = importlib.import_module(make_module(FRAMES))
+        start(f"{app.__name__}:calls_back=called.back")
+        monkeypatch.delattr(sys, "_getframe")
+        assert app.calls_back(lambda: 5) == 5
+        monkeypatch.undo()
+        assert captured.names() == ["called.back"]
+
     def test_stopping_leaves_the_code_untracked(
             self, make_module: MakeModule, start: Start, captured: CapturedEvents) -> None:
         app: Any = importlib.import_module(make_module(FRAMES))

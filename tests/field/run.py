@@ -54,7 +54,7 @@ PROJECTS = {
         **targets("click.decorators", "command", "option", "argument", "group"),
         **targets("click.types", "Choice.convert", "Path.convert", "File.convert"),
     }),
-    "flask": Project("flask", "3.1.3", "tests", ("pytest", "asgiref", "greenlet",
+    "flask": Project("flask", "3.1.3", "tests", ("pytest<9", "asgiref", "greenlet",
                                                  "python-dotenv"), {
         **targets("flask.app", "Flask.wsgi_app", "Flask.full_dispatch_request",
                   "Flask.dispatch_request", "Flask.handle_user_exception",
@@ -87,7 +87,8 @@ PROJECTS = {
         **targets("attr._make", "attrs", "make_class", "fields", "fields_dict", "validate",
                   "attrib", "_ClassBuilder.build_class"),
         **targets("attr._next_gen", "define", "field", "asdict", "astuple"),
-        **targets("attr._funcs", "asdict", "astuple", "evolve", "has"),
+        **targets("attr._funcs", "asdict", "astuple", "has"),
+        **targets("attr._make", "evolve"),
         **targets("attr.validators", "instance_of", "optional", "in_"),
         **targets("attr.converters", "optional", "default_if_none"),
         **targets("attr.filters", "include", "exclude"),
