@@ -267,7 +267,8 @@ def report_unreached(patches: Sequence[Patch], registered_called: set[int]) -> N
     ours = {id(silent), id(patches), *(id(p) for p in patches),
             *(id(vars(m)) for m in list(sys.modules.values()) if m is not None)}
     held: set[int] = set()
-    wrapped = [p.original for p in silent]
+    # A tuple: CPython passes it on as the *args of get_referrers (3.13 reports that one too).
+    wrapped = tuple(p.original for p in silent)
     originals = {id(original) for original in wrapped}
     ours.add(id(wrapped))
     for referrer in gc.get_referrers(*wrapped):
@@ -277,12 +278,14 @@ def report_unreached(patches: Sequence[Patch], registered_called: set[int]) -> N
         held.update(id(r) for r in gc.get_referents(referrer) if id(r) in originals)
     unreached = [p.target.function for p in silent if id(p.original) in held and p.target]
     if unreached:
+        advice = ("Run on Python 3.12+, where every call is tracked, or decorate the function "
+                  "with @pe.track" if sys.version_info < (3, 12) else
+                  "Free a sys.monitoring tool id (3, 4 or 5), which tracks every call, or "
+                  "decorate the function with @pe.track")
         guard.warn("auto-unreached", "otel_product_events: %s emitted no event, and the "
                    "application holds the original function elsewhere (a framework's table, an "
                    "alias or a reference taken before the target was wrapped), which wrapping "
-                   "cannot reach on Python %d.%d. Run on Python 3.12+, where every call is "
-                   "tracked, or decorate the function with @pe.track.",
-                   ", ".join(unreached), *sys.version_info[:2])
+                   "cannot reach. %s.", ", ".join(unreached), advice)
 
 
 def _apply(target: Target, module: ModuleType) -> Patch | None:
@@ -331,7 +334,7 @@ def _instrument_code(target: Target, module: ModuleType,
         skipped(target, problem)
         return None
     function = code_function(original)
-    if function is None:
+    if function is None or (_CLOSES_WITHOUT_RUNNING and function.__code__.co_flags & _GENERATORS):
         return _apply(target, module)
     code: CodeType = function.__code__
     if monitor.tracks(code):
@@ -354,6 +357,12 @@ def tracked_by(function: object) -> str:
     if monitor is not None and real is not None and monitor.tracks(real.__code__):
         return "code"
     return "none"
+
+
+#: Python 3.13 closes a generator suspended outside any ``try`` without running its frame:
+#: no monitoring event would end its run, so generator targets are wrapped there.
+_CLOSES_WITHOUT_RUNNING: Final = sys.version_info >= (3, 13)
+_GENERATORS: Final = 0x20 | 0x200  # CO_GENERATOR, CO_ASYNC_GENERATOR
 
 
 def code_function(original: object) -> Any:

@@ -191,6 +191,14 @@ class TestCodeObjects:
         assert captured[0].attributes["product.outcome"] == "cancelled"
         assert not trace.get_current_span().get_span_context().is_valid
 
+    def test_a_generator_is_wrapped_from_python_3_13(
+            self, make_module: MakeModule, start: Start) -> None:
+        """3.13 closes a suspended generator without running it (no event would say so)."""
+        app: Any = importlib.import_module(make_module(FRAMES))
+        start(f"{app.__name__}:numbers=numbers.made")
+        expected = "wrapper" if sys.version_info >= (3, 13) else "code"
+        assert tracked_by(app.numbers) == expected
+
     def test_a_coroutine_is_one_event(
             self, make_module: MakeModule, start: Start, captured: CapturedEvents) -> None:
         app: Any = importlib.import_module(make_module(FRAMES))
