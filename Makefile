@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench collector venv clean browser scale-demo test-scale
+.PHONY: demo test lint unit bench field collector venv clean browser scale-demo test-scale
 
 demo: $(STAMP) collector
 	$(BIN)/python examples/demo.py
@@ -28,6 +28,12 @@ bench: $(STAMP) collector
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
 	$(BIN)/python tests/benchmarks/run.py
 	$(BIN)/python tests/benchmarks/throughput.py
+
+# Real projects' own test suites (click, Flask, jinja2, attrs; sdists from PyPI), plainly and
+# under zero-code with 20+ targets each: fails if a test newly fails or a target sends nothing.
+# Not part of `make test`: it downloads and takes minutes (tests/field/run.py).
+field: $(STAMP)
+	$(BIN)/python tests/field/run.py
 
 collector:
 	bash collector-config/build.sh >/dev/null
@@ -53,4 +59,4 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info field-work

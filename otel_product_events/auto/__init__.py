@@ -2,7 +2,9 @@
 
 Targets come from ``OTEL_PRODUCT_EVENTS_TRACK`` and the event catalog named by
 ``OTEL_PRODUCT_EVENTS_CATALOG`` (:mod:`otel_product_events.catalog.targets`); post-import
-hooks wrap them with the very wrapper ``@track`` uses (:mod:`.hooks`). Two ways to start it:
+hooks apply them with the very recorder ``@track`` uses (:mod:`.hooks`): by their code object
+on Python 3.12+ (:mod:`.monitoring`), else by wrapping, with the framework registrations of
+:mod:`.registries`. Two ways to start it:
 ``opentelemetry-instrument`` finds :class:`~.instrumentor.ProductEventsInstrumentor` through
 its entry point, and ``otel-product-events run`` (:mod:`.launcher`) configures the SDK and
 instruments the child. Imports every wing below it (``instrument``, ``pipeline``, ``catalog``,
@@ -17,9 +19,9 @@ from otel_product_events import guard
 from otel_product_events.catalog.targets import Target, Targets, targets_from_environment
 from otel_product_events.config import SETTINGS
 
-from .hooks import Instrumentation, contained_error
+from .hooks import Instrumentation, contained_error, tracked_by
 
-__all__ = ["Instrumentation", "Target", "Targets", "instrument"]
+__all__ = ["Instrumentation", "Target", "Targets", "instrument", "tracked_by"]
 
 
 class _Running:

@@ -7,6 +7,9 @@ signature and ``inspect`` answers stay those of the original.
 
 from __future__ import annotations
 
+import copy
+import importlib
+import pickle
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -39,13 +42,60 @@ _F = TypeVar("_F")
 #: path whose value is derived (a catalog's ``count: true``).
 
 
-class TrackedFunction(wrapt.FunctionWrapper[..., Any]):
-    """A function wrapped by :func:`track`; it behaves as the function itself."""
+def _resolve(module: str, qualname: str) -> Any:
+    """Unpickles a tracked callable: whatever ``module.qualname`` names in this process."""
+    found: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found
 
-    def __reduce_ex__(self, protocol: object) -> str:
-        # Pickle by reference, as for the plain function (multiprocessing, pools): the name
-        # resolves to this same wrapper in the importing process.
-        return str(self.__qualname__)
+
+class TrackedBoundFunction(wrapt.BoundFunctionWrapper[..., Any]):
+    """A :class:`TrackedFunction` read through a class or an instance (a method, classmethod or
+    staticmethod): copies and pickles as the bound method or function it stands for."""
+
+    def _holder(self) -> Any:
+        # A method bound to an instance belongs to it; anything else is found on the class.
+        if self._self_binding == "function" and self._self_instance is not None:
+            return self._self_instance
+        return self._self_owner
+
+    def __reduce_ex__(self, protocol: object) -> tuple[Any, ...]:
+        return getattr, (self._holder(), self.__name__)
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        holder = self._holder()
+        if holder is self._self_instance:  # as for a bound method: a copy of its instance
+            return getattr(copy.deepcopy(holder, memo), self.__name__)
+        return self
+
+
+class TrackedFunction(wrapt.FunctionWrapper[..., Any]):
+    """A function wrapped by :func:`track`; it behaves as the function itself: copies are the
+    function itself, and it pickles by reference (multiprocessing, process pools)."""
+
+    __bound_function_wrapper__ = TrackedBoundFunction
+
+    def __reduce_ex__(self, protocol: object) -> str | tuple[Any, ...]:
+        module, qualname = str(self.__module__), str(self.__qualname__)
+        if "<locals>" in qualname:
+            raise pickle.PicklingError(f"Can't pickle local object {qualname!r}")
+        try:
+            if _resolve(module, qualname) is self:
+                return qualname  # exactly what pickle writes for the plain function
+        except Exception:
+            pass
+        # Registered elsewhere than its name (a framework's table): the name decides.
+        return _resolve, (module, qualname)
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
 
 
 def _check_event_name(event_name: object, caller: str) -> str:
@@ -118,16 +168,31 @@ def track_wrapper(
     ``wrapt.wrap_object``), so decorated and auto-instrumented functions emit identical events.
     ``report`` receives mistakes in ``attributes`` instead of a warning at the decorated line.
     """
+    recorder = track_recorder(function, event_name, attributes, span=span, span_name=span_name,
+                              report=report)
+    return build_wrapper(kind_of(function), recorder)
+
+
+def track_recorder(
+    function: object,
+    event_name: str,
+    attributes: Mapping[str, AttributeSource] | None,
+    *,
+    span: bool = True,
+    span_name: str | None = None,
+    report: Callable[[str], None] | None = None,
+) -> TrackRecorder:
+    """The recorder behind :func:`track_wrapper`: zero-code on Python 3.12+ drives it from
+    ``sys.monitoring`` events instead of a wrapper (:mod:`otel_product_events.auto.monitoring`)."""
     target: Any = getattr(function, "__func__", function)
     function_name = _function_name(function)
     plan = compile_attributes(event_name, attributes, signature_of(target), function_name,
                               report)
-    recorder = TrackRecorder(
+    return TrackRecorder(
         event_name, function_name, plan,
         span_name=span_name or str(getattr(target, "__qualname__", function_name)),
         with_span=span,
     )
-    return build_wrapper(kind_of(function), recorder)
 
 
 def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> None:

@@ -22,11 +22,28 @@ _set_span_in_context = trace.set_span_in_context
 _ERROR_STATUS = Status(StatusCode.ERROR)
 
 
+def exit_code_of(error: BaseException) -> int | None:
+    """The status a program ending with ``error`` exits with: ``SystemExit``'s code (None and
+    0 are 0, any other non-integer is 1, as the interpreter does) or an ``exit_code`` integer
+    attribute (click's ``Exit``, ``ClickException``, ...); None when ``error`` is no exit."""
+    if isinstance(error, SystemExit):
+        code = error.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1  # bool is an int: True exits with 1
+    code = getattr(error, "exit_code", None)
+    return code if isinstance(code, int) else None
+
+
 def outcome_of(error: BaseException | None) -> str:
-    """``success``, ``failure`` for an Exception, ``cancelled`` for KeyboardInterrupt,
-    SystemExit, GeneratorExit and asyncio.CancelledError (BaseExceptions that are no Exception)."""
+    """``success``; ``failure`` for an Exception; ``cancelled`` for the other BaseExceptions
+    (KeyboardInterrupt, GeneratorExit, asyncio.CancelledError). An exit says how the program
+    ended: status 0 (``sys.exit()``, click's ``Exit(0)``) is ``success``, any other ``failure``."""
     if error is None:
         return semconv.OUTCOME_SUCCESS
+    code = exit_code_of(error)
+    if code is not None:
+        return semconv.OUTCOME_SUCCESS if code == 0 else semconv.OUTCOME_FAILURE
     if isinstance(error, Exception):
         return semconv.OUTCOME_FAILURE
     return semconv.OUTCOME_CANCELLED
@@ -42,15 +59,20 @@ def error_type(error: BaseException) -> str:
 
 def record_outcome(attributes: dict[str, AttributeValue], span: Span | None,
                    error: BaseException | None) -> None:
-    """Adds ``product.outcome`` (and ``error.type``) to the event, and marks a failed span."""
+    """Adds ``product.outcome`` to the event; for a failure or cancellation ``error.type`` too,
+    and ``process.exit.code`` for an exit with a non-zero status; marks a failed span."""
     outcome = attributes[semconv.PRODUCT_OUTCOME] = outcome_of(error)
-    if error is not None:
-        kind = attributes[semconv.ERROR_TYPE] = error_type(error)
-        if span is not None:
-            # No record_exception: an exception message may quote private data.
-            span.set_attribute(semconv.ERROR_TYPE, kind)
-            if outcome == semconv.OUTCOME_FAILURE:
-                span.set_status(_ERROR_STATUS)
+    if error is None or outcome == semconv.OUTCOME_SUCCESS:
+        return  # a successful exit is no error: no error.type, as for a plain return
+    kind = attributes[semconv.ERROR_TYPE] = error_type(error)
+    code = exit_code_of(error)
+    if code is not None:
+        attributes[semconv.PROCESS_EXIT_CODE] = code
+    if span is not None:
+        # No record_exception: an exception message may quote private data.
+        span.set_attribute(semconv.ERROR_TYPE, kind)
+        if outcome == semconv.OUTCOME_FAILURE:
+            span.set_status(_ERROR_STATUS)
 
 
 def end_span(span: Span | None, where: str) -> None:
@@ -77,7 +99,7 @@ class TrackRecorder:
     """Turns each call of one function into a span and a product event."""
 
     __slots__ = ("_event_name", "_function_name", "_plan", "_span_attributes", "_span_name",
-                 "_with_span")
+                 "_with_span", "called", "enabled")
 
     def __init__(
         self, event_name: str, function_name: str, plan: AttributePlan, *, span_name: str,
@@ -89,10 +111,22 @@ class TrackRecorder:
         self._span_name = span_name
         self._with_span = with_span
         self._span_attributes = {semconv.CODE_FUNCTION_NAME: function_name}
+        #: Set by the first call: zero-code warns at exit about targets never reached.
+        self.called = False
+        #: Cleared when zero-code stops: a wrapper it left in a framework's table calls through.
+        self.enabled = True
+
+    @property
+    def reads_arguments(self) -> bool:
+        """Whether an attribute reads the call's arguments (else they need not be collected)."""
+        return any(not source.needs_return for _, source in self._plan.sources)
 
     def begin(
         self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> TrackedRun | None:
+        if not self.enabled:
+            return None
+        self.called = True
         if not self._with_span:
             return _NO_SPAN_RUN
         try:

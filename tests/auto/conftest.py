@@ -22,6 +22,9 @@ import asyncio
 def place_order(order_id, total, note="private"):
     return {"id": order_id, "total": total}
 
+def refund(order_id):
+    raise LookupError(order_id)
+
 class Cart:
     def __init__(self, team_id):
         self.team_id = team_id
@@ -54,6 +57,17 @@ async def anumbers(n):
 
 VALUE = 42
 '''
+
+#: Python 3.12+ tracks targets by their code object (sys.monitoring); older ones wrap them.
+CODE_OBJECTS = sys.version_info >= (3, 12)
+#: What ``tracked_by`` says of a tracked target on this interpreter.
+TRACKED = "code" if CODE_OBJECTS else "wrapper"
+
+
+def how_tracked(expression: str) -> str:
+    """Python code printing ``tracked_by(expression)`` (for a child process)."""
+    return f"__import__('otel_product_events.auto').auto.tracked_by({expression})"
+
 
 MakeModule = Callable[..., str]
 Start = Callable[..., Instrumentation]

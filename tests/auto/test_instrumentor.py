@@ -19,7 +19,7 @@ from otel_product_events import environment_variables
 from otel_product_events.auto import instrumentor
 from otel_product_events.auto.instrumentor import ProductEventsInstrumentor
 from otel_product_events.testing import CapturedEvents
-from tests.auto.conftest import MakeModule
+from tests.auto.conftest import TRACKED, MakeModule, how_tracked
 from tests.helpers import REPO
 
 #: The virtualenv's scripts (opentelemetry-instrument, otel-product-events).
@@ -89,14 +89,14 @@ class TestInstrumentCycle:
 
 
 class TestOpentelemetryInstrument:
-    CODE: ClassVar = "import json; print(type(json.dumps).__name__)"
+    CODE: ClassVar = f"import json; print({how_tracked('json.dumps')})"
     BASE: ClassVar = {"OTEL_PRODUCT_EVENTS_TRACK": "json:dumps=json.dumped",
                       "OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none",
                       "OTEL_METRICS_EXPORTER": "none"}
 
-    def test_opentelemetry_instrument_wraps_the_targets(self) -> None:
+    def test_opentelemetry_instrument_tracks_the_targets(self) -> None:
         """The standard launcher finds us through the entry point."""
-        assert run_opentelemetry_instrument(self.CODE, self.BASE) == "TrackedFunction"
+        assert run_opentelemetry_instrument(self.CODE, self.BASE) == TRACKED
 
     @pytest.mark.parametrize("switch", [
         {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "otel_product_events"},
@@ -105,7 +105,7 @@ class TestOpentelemetryInstrument:
     def test_disabling_us_or_opting_out_leaves_the_targets_alone(
             self, switch: dict[str, str]) -> None:
         """OTel's own switch and our opt-outs both mean: nothing is wrapped."""
-        assert run_opentelemetry_instrument(self.CODE, {**self.BASE, **switch}) == "function"
+        assert run_opentelemetry_instrument(self.CODE, {**self.BASE, **switch}) == "none"
 
 
 def run_opentelemetry_instrument(code: str, env: dict[str, str]) -> str:

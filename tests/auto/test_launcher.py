@@ -12,12 +12,13 @@ import pytest
 
 from otel_product_events import cli
 from otel_product_events.auto import launcher
+from tests.auto.conftest import TRACKED, how_tracked
 from tests.helpers import REPO
 
 BIN = Path(sys.executable).parent
 #: Prints what the child sees: the tracer provider and whether json.dumps is wrapped.
 PROBE = ("import json; from opentelemetry import trace; "
-         "print(type(trace.get_tracer_provider()).__name__, type(json.dumps).__name__)")
+         f"print(type(trace.get_tracer_provider()).__name__, {how_tracked('json.dumps')})")
 QUIET = {"OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none",
          "OTEL_METRICS_EXPORTER": "none"}
 
@@ -81,7 +82,7 @@ class TestLaunchedChild:
         done = run(sys.executable, "-c", PROBE,
                    env={"OTEL_PRODUCT_EVENTS_TRACK": "json:dumps=json.dumped"})
         assert done.returncode == 0, done.stderr
-        assert done.stdout.split() == ["TracerProvider", "TrackedFunction"]
+        assert done.stdout.split() == ["TracerProvider", TRACKED]
         assert done.stderr == ""
 
     def test_the_exit_status_of_the_application_is_kept(self) -> None:
@@ -103,7 +104,7 @@ class TestLaunchedChild:
         nested = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {PROBE!r}])"
         done = run(sys.executable, "-c", nested,
                    env={"OTEL_PRODUCT_EVENTS_TRACK": "json:dumps=json.dumped"})
-        assert done.stdout.split() == ["TracerProvider", "TrackedFunction"], done.stderr
+        assert done.stdout.split() == ["TracerProvider", TRACKED], done.stderr
 
     @pytest.mark.parametrize("opt_out", [{"DO_NOT_TRACK": "1"},
                                          {"OTEL_PRODUCT_EVENTS_ENABLED": "false"},
@@ -115,7 +116,7 @@ class TestLaunchedChild:
         done = run(sys.executable, "-c", PROBE,
                    env={"OTEL_PRODUCT_EVENTS_TRACK": "json:dumps=json.dumped", **opt_out})
         assert done.returncode == 0, done.stderr
-        assert done.stdout.split() == ["ProxyTracerProvider", "function"]
+        assert done.stdout.split() == ["ProxyTracerProvider", "none"]
 
     def test_a_bad_catalog_warns_and_the_application_runs(self, tmp_path: Path) -> None:
         """One warning naming the file and the problem; the app's output is intact."""
@@ -140,10 +141,10 @@ class TestLaunchedChild:
         """The script's directory joins sys.path after start-up: no false alarm, and the
         target is wrapped when the script imports it."""
         (tmp_path / "helpers.py").write_text("def work():\n    return 1\n")
-        (tmp_path / "app.py").write_text("import helpers\nprint(type(helpers.work).__name__)\n")
+        (tmp_path / "app.py").write_text(f"import helpers\nprint({how_tracked('helpers.work')})\n")
         done = run(sys.executable, "app.py", cwd=tmp_path,
                    env={"OTEL_PRODUCT_EVENTS_TRACK": "helpers:work=work.done"})
-        assert (done.stdout, done.stderr) == ("TrackedFunction\n", "")
+        assert (done.stdout, done.stderr) == (f"{TRACKED}\n", "")
 
     def test_a_target_in_the_script_itself_warns_and_the_script_runs(
             self, tmp_path: Path) -> None:
