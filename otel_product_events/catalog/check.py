@@ -4,7 +4,8 @@ application's CI.
 The sources are read, never imported (:mod:`.catalog_sources`). Each finding names a file and
 line. Errors: an event used but not declared, a literal attribute key not declared for its
 event, a zero-code target that is malformed or names a function that does not exist in the
-scanned sources. Warnings: names and keys that are not literals, so cannot be checked.
+scanned sources, a source file that cannot be parsed (unless ``--allow-unparsable``: then a
+warning). Warnings: names and keys that are not literals, so cannot be checked.
 Notes: declared events nothing uses, targets outside the scanned paths.
 """
 
@@ -83,8 +84,11 @@ def _plural(count: int, noun: str) -> str:
 class _Checker:
     """Collects findings while the sources are read; remembers which events are used."""
 
-    def __init__(self, catalog: Catalog, roots: Sequence[str]) -> None:
+    def __init__(self, catalog: Catalog, roots: Sequence[str], *,
+                 allow_unparsable: bool = False) -> None:
         self.catalog = catalog
+        #: A file that cannot be parsed may send anything: an error, unless accepted.
+        self.unparsable = "warning" if allow_unparsable else "error"
         self.roots = roots
         self.findings: list[Finding] = []
         self.used: set[str] = set()
@@ -99,10 +103,11 @@ class _Checker:
         for file in files:
             try:
                 self.trees[file] = ast.parse(Path(file).read_bytes(), filename=file)
-            except (SyntaxError, ValueError, OSError) as error:
+            except Exception as error:  # SyntaxError, RecursionError (deep nesting), OSError...
                 line = getattr(error, "lineno", None) or 0
-                self.add("warning", "unreadable", file, line,
-                         f"cannot be parsed ({error.__class__.__name__}); not checked")
+                self.add(self.unparsable, "unreadable", file, line,
+                         f"cannot be parsed ({error.__class__.__name__}); not checked, so "
+                         "what it sends is unknown (--allow-unparsable accepts that)")
         self.index = sources.ModuleIndex(self.roots, list(self.trees))
 
     def use(self, use: sources.Use) -> None:
@@ -155,7 +160,9 @@ class _Checker:
         try:
             text = Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            self.add("warning", "unreadable", file, 0, f"cannot be read ({error}); not checked")
+            self.add(self.unparsable, "unreadable", file, 0,
+                     f"cannot be read ({type(error).__name__}); not checked, so its targets "
+                     "are unknown (--allow-unparsable accepts that)")
             return
         for line, entry in sources.env_targets(text):
             parsed = parse_track_variable(entry)
@@ -191,13 +198,15 @@ def _line_of(lines: list[str], pattern: re.Pattern[str]) -> int:
     return next((number for number, text in enumerate(lines, 1) if pattern.search(text)), 0)
 
 
-def check(catalog: Catalog, paths: Sequence[str]) -> Report:
+def check(catalog: Catalog, paths: Sequence[str], *, allow_unparsable: bool = False) -> Report:
     """Checks the Python and ``.env`` files under ``paths`` against ``catalog``; raises
-    FileNotFoundError for a path that does not exist."""
+    FileNotFoundError for a path that does not exist. A file that cannot be parsed is an
+    error (the check would pass without knowing what it sends) unless ``allow_unparsable``."""
     python, env = sources.find_files(paths)
     # Module names relative to each scanned directory and to the working directory (where
     # `python -m` and `otel-product-events run` find the application's modules).
-    checker = _Checker(catalog, [*(p for p in paths if Path(p).is_dir()), "."])
+    checker = _Checker(catalog, [*(p for p in paths if Path(p).is_dir()), "."],
+                       allow_unparsable=allow_unparsable)
     checker.parse(python)
     for file, tree in checker.trees.items():
         for use in sources.uses_in(file, tree):
