@@ -51,7 +51,7 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
                               (question("health", "failure and orphan rate per service version"),
                                "same, for counting orphans")):
         parser.add_argument("--min-age", default="0s", metavar="DURATION", help=help_text)
-    report.set_defaults(handler=run)
+    report.set_defaults(handler=run_guarded)
 
 
 def _sql(args: argparse.Namespace, dialect: queries.Dialect) -> str:
@@ -136,3 +136,15 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         if args.html:
             charts.write_html(args.html, title, bars, table)
     return 0
+
+
+def run_guarded(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """:func:`run`, with whatever goes wrong (unreadable input, an unwritable chart file, a
+    query the data cannot answer) one line on standard error and exit status 2, never a
+    traceback."""
+    try:
+        return run(args, out)
+    except Exception as error:
+        reason = " ".join(str(error).split())[:300] or "no details"
+        print(f"otel-product-events report: {type(error).__name__}: {reason}", file=sys.stderr)
+        return 2
