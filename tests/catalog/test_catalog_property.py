@@ -36,6 +36,22 @@ catalog_shaped = st.dictionaries(st.text(max_size=12), _structures, max_size=4).
     lambda events: yaml.safe_dump({"events": events}, allow_unicode=True))
 
 
+
+
+def _alias_chain(width: int, depth: int) -> str:
+    """Each anchor repeats the previous one ``width`` times: width**depth values expanded."""
+    lines = ['a0: &a0 ["lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, depth)]
+    return "\n".join(lines) + f"\nevents: {{x: {{description: *a{depth - 1}}}}}\n"
+
+
+#: Shapes that break naive loaders: nesting past any limit, aliases that multiply.
+hostile_shapes = (
+    st.tuples(st.sampled_from(["[", "{a: ", "- "]), st.integers(1, 3000)).map(
+        lambda shape: "events: " + shape[0] * shape[1])
+    | st.tuples(st.integers(2, 6), st.integers(2, 8)).map(lambda wd: _alias_chain(*wd)))
+
+
 def loads_or_fails_cleanly(text: str) -> None:
     tracemalloc.start()
     try:
@@ -63,4 +79,10 @@ def test_random_yaml_text_loads_or_is_a_catalog_error(text: str) -> None:
 @PROPERTY
 @given(catalog_shaped)
 def test_random_catalog_shaped_documents_load_or_are_a_catalog_error(text: str) -> None:
+    loads_or_fails_cleanly(text)
+
+
+@settings(PROPERTY, max_examples=40)
+@given(hostile_shapes)
+def test_deep_and_aliased_documents_are_a_catalog_error_in_bounded_memory(text: str) -> None:
     loads_or_fails_cleanly(text)
