@@ -28,6 +28,7 @@ signal.setitimer(signal.ITIMER_REAL, 0.0002, 0.0002)
 start, emitted = time.monotonic(), 0
 while time.monotonic() - start < 3 or handled < 1000:
     pe.emit("app.working", {"i": emitted})
+    pe.stats()  # takes the export counters' lock outside any emit
     emitted += 1
 signal.setitimer(signal.ITIMER_REAL, 0, 0)
 pe.shutdown(timeout=60)
