@@ -9,6 +9,7 @@ import argparse
 import gzip
 import io
 import json
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,16 @@ def test_a_symbolic_link_inside_the_data_directory_is_read(
     status, rows, _ = report(tmp_path, "counts", capsys=capsys)
     assert status == 0
     assert count_of(rows, "a.done") == 1
+
+
+def test_a_fifo_in_the_data_directory_is_left_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.mkfifo(tmp_path / "product-events-fifo.jsonl")
+    (tmp_path / NAME).write_text(good_line(event()) + "\n")
+    process = run_bounded(MEMORY_APP, args=("report", "counts", "--data", str(tmp_path)),
+                          timeout=60, memory=4 * 1024**3)
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert "a.done" in process.stdout
 
 
 def test_a_length_prefixed_batch_over_the_limit_is_skipped_and_the_rest_kept(
