@@ -20,12 +20,16 @@ MAX_DEFERRED: Final = 1024
 
 
 class _Thread(threading.local):
-    busy = False
-    draining = False
+    """Per thread: re-entry happens within one thread, and its deferred events are emitted
+    by that thread, in its own context (spans, product context)."""
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.draining = False
+        self.deferred: deque[tuple[Callable[..., None], tuple[object, ...]]] = deque()
 
 
 _thread = _Thread()
-_deferred: deque[tuple[Callable[..., None], tuple[object, ...]]] = deque()
 #: Dropped while re-entered; moved to the guard's counters (which take a lock) later.
 _dropped = [0]
 
@@ -40,16 +44,17 @@ def enter() -> bool:
 
 def defer(function: Callable[..., None], *args: object) -> None:
     """Queues ``function(*args)`` for when the emit in progress returns. Takes no lock."""
-    if len(_deferred) >= MAX_DEFERRED:
+    deferred = _thread.deferred
+    if len(deferred) >= MAX_DEFERRED:
         _dropped[0] += 1
         return
-    _deferred.append((function, args))
+    deferred.append((function, args))
 
 
 def leave() -> None:
-    """Ends :func:`enter`; then emits what was deferred meanwhile (any thread may)."""
+    """Ends :func:`enter`; then emits what was deferred meanwhile."""
     _thread.busy = False
-    if (_deferred or _dropped[0]) and not _thread.draining:
+    if (_thread.deferred or _dropped[0]) and not _thread.draining:
         _drain()
 
 
@@ -63,11 +68,9 @@ def _drain() -> None:
             guard.warn("reentrant", "otel_product_events: %d events emitted while this thread "
                        "was already emitting (a signal handler?) were dropped: more than %d "
                        "waited.", dropped, MAX_DEFERRED)
-        while _deferred:
-            try:
-                function, args = _deferred.popleft()
-            except IndexError:  # another thread took the last one
-                break
+        deferred = _thread.deferred
+        while deferred:
+            function, args = deferred.popleft()
             function(*args)
     finally:
         _thread.draining = False
