@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import reprlib
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,8 +194,6 @@ def _read_text(path: Path) -> str:
 
 
 def _is_regular(fd: int) -> bool:
-    import stat
-
     return stat.S_ISREG(os.fstat(fd).st_mode)
 
 
