@@ -12,7 +12,9 @@ Notes: declared events nothing uses, targets outside the scanned paths.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -102,7 +104,7 @@ class _Checker:
     def parse(self, files: Sequence[str]) -> None:
         for file in files:
             try:
-                self.trees[file] = ast.parse(Path(file).read_bytes(), filename=file)
+                self.trees[file] = ast.parse(_read_source(file), filename=file)
             except Exception as error:  # SyntaxError, RecursionError (deep nesting), OSError...
                 line = getattr(error, "lineno", None) or 0
                 self.add(self.unparsable, "unreadable", file, line,
@@ -158,8 +160,8 @@ class _Checker:
 
     def env_file(self, file: str) -> None:
         try:
-            text = Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+            text = _read_source(file).decode("utf-8")
+        except (OSError, UnicodeDecodeError, ValueError) as error:
             self.add(self.unparsable, "unreadable", file, 0,
                      f"cannot be read ({type(error).__name__}); not checked, so its targets "
                      "are unknown (--allow-unparsable accepts that)")
@@ -184,6 +186,23 @@ class _Checker:
             self.add("note", "unused-event", self.catalog.path, _line_of(lines, key),
                      f"event {name!r} is declared, but nothing in the scanned paths sends it",
                      event=name)
+
+
+#: Larger sources are not checked (generated code): an error, like a file that cannot parse.
+MAX_SOURCE_BYTES: Final = 64 * 1024 * 1024
+
+
+def _read_source(file: str) -> bytes:
+    """The bytes of a regular file, read without blocking (a FIFO named ``app.py`` must not
+    hang the CI job); raises ValueError for anything else."""
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        data = handle.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ValueError(f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
+    return data
 
 
 def _catalog_lines(path: str) -> list[str]:

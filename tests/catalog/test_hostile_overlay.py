@@ -6,6 +6,7 @@ fails closed on a source file it cannot parse."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import yaml  # type: ignore[import-untyped]
 
 from otel_product_events.catalog.collector import FILTER, TRANSFORM, drop_condition
 from otel_product_events.catalog.model import load_catalog
+from tests.bounded import run_bounded
 from tests.catalog.conftest import COLLECTOR_CONFIG, run
 
 BASE = COLLECTOR_CONFIG / "product-events.yaml"
@@ -116,3 +118,14 @@ def test_catalog_check_fails_on_a_deeply_nested_source(tmp_path: Path) -> None:
     status, output = run("check", str(catalog), str(tmp_path / "deep.py"))
     assert status == 1
     assert "deep.py" in output
+
+
+def test_catalog_check_never_blocks_on_a_fifo_named_like_a_source(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "app.py")
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text("events: {a.b: {description: A.}}\n")
+    process = run_bounded(
+        "from otel_product_events.cli import main; raise SystemExit(main())",
+        args=("catalog", "check", str(catalog), str(tmp_path)), timeout=60)
+    assert process.returncode == 1, process.stderr[-2000:]
+    assert "app.py: error: cannot be parsed (ValueError)" in process.stdout
