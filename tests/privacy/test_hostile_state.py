@@ -110,8 +110,11 @@ def test_configure_refuses_a_short_key() -> None:
 
 EVERY_CALL = """
 import otel_product_events as pe
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 if SWITCH_OFF:
     pe.set_enabled(False)
+pe.configure(service_name="opted-out", log_exporter=InMemoryLogRecordExporter())
+pe.usage_ping("rows", lambda: {"a": 1}, interval=1)
 pe.emit("a", {"u": pe.hashed("x")})
 @pe.track("t", attributes={"u": pe.hashed("x")})
 def f(x):
@@ -122,6 +125,7 @@ with pe.product_context({"u": pe.hashed("y")}):
 with pe.track_lifecycle("l", attributes={"u": pe.hashed("z")}) as run:
     run.set_attributes({"v": pe.hashed("q")})
 print(pe.hashed("w"), pe.stats())
+pe.shutdown()
 """
 
 
