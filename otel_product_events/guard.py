@@ -23,7 +23,8 @@ LOG_INTERVAL_S = 60.0
 
 class _State:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        # Re-entrant: a signal handler that emits may interrupt this thread inside count().
+        self.lock = threading.RLock()
         self.counts: Counter[str] = Counter()
         self.last_logged: dict[str, float] = {}
         self.suppressed: Counter[str] = Counter()

@@ -4,14 +4,17 @@ application's CI.
 The sources are read, never imported (:mod:`.catalog_sources`). Each finding names a file and
 line. Errors: an event used but not declared, a literal attribute key not declared for its
 event, a zero-code target that is malformed or names a function that does not exist in the
-scanned sources. Warnings: names and keys that are not literals, so cannot be checked.
+scanned sources, a source file that cannot be parsed (unless ``--allow-unparsable``: then a
+warning). Warnings: names and keys that are not literals, so cannot be checked.
 Notes: declared events nothing uses, targets outside the scanned paths.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -83,8 +86,11 @@ def _plural(count: int, noun: str) -> str:
 class _Checker:
     """Collects findings while the sources are read; remembers which events are used."""
 
-    def __init__(self, catalog: Catalog, roots: Sequence[str]) -> None:
+    def __init__(self, catalog: Catalog, roots: Sequence[str], *,
+                 allow_unparsable: bool = False) -> None:
         self.catalog = catalog
+        #: A file that cannot be parsed may send anything: an error, unless accepted.
+        self.unparsable = "warning" if allow_unparsable else "error"
         self.roots = roots
         self.findings: list[Finding] = []
         self.used: set[str] = set()
@@ -98,11 +104,12 @@ class _Checker:
     def parse(self, files: Sequence[str]) -> None:
         for file in files:
             try:
-                self.trees[file] = ast.parse(Path(file).read_bytes(), filename=file)
-            except (SyntaxError, ValueError, OSError) as error:
+                self.trees[file] = ast.parse(_read_source(file), filename=file)
+            except Exception as error:  # SyntaxError, RecursionError (deep nesting), OSError...
                 line = getattr(error, "lineno", None) or 0
-                self.add("warning", "unreadable", file, line,
-                         f"cannot be parsed ({error.__class__.__name__}); not checked")
+                self.add(self.unparsable, "unreadable", file, line,
+                         f"cannot be parsed ({error.__class__.__name__}); not checked, so "
+                         "what it sends is unknown (--allow-unparsable accepts that)")
         self.index = sources.ModuleIndex(self.roots, list(self.trees))
 
     def use(self, use: sources.Use) -> None:
@@ -153,9 +160,11 @@ class _Checker:
 
     def env_file(self, file: str) -> None:
         try:
-            text = Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            self.add("warning", "unreadable", file, 0, f"cannot be read ({error}); not checked")
+            text = _read_source(file).decode("utf-8")
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            self.add(self.unparsable, "unreadable", file, 0,
+                     f"cannot be read ({type(error).__name__}); not checked, so its targets "
+                     "are unknown (--allow-unparsable accepts that)")
             return
         for line, entry in sources.env_targets(text):
             parsed = parse_track_variable(entry)
@@ -179,6 +188,23 @@ class _Checker:
                      event=name)
 
 
+#: Larger sources are not checked (generated code): an error, like a file that cannot parse.
+MAX_SOURCE_BYTES: Final = 64 * 1024 * 1024
+
+
+def _read_source(file: str) -> bytes:
+    """The bytes of a regular file, read without blocking (a FIFO named ``app.py`` must not
+    hang the CI job); raises ValueError for anything else."""
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        data = handle.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ValueError(f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
+    return data
+
+
 def _catalog_lines(path: str) -> list[str]:
     try:
         return Path(path).read_text(encoding="utf-8").splitlines()
@@ -191,13 +217,15 @@ def _line_of(lines: list[str], pattern: re.Pattern[str]) -> int:
     return next((number for number, text in enumerate(lines, 1) if pattern.search(text)), 0)
 
 
-def check(catalog: Catalog, paths: Sequence[str]) -> Report:
+def check(catalog: Catalog, paths: Sequence[str], *, allow_unparsable: bool = False) -> Report:
     """Checks the Python and ``.env`` files under ``paths`` against ``catalog``; raises
-    FileNotFoundError for a path that does not exist."""
+    FileNotFoundError for a path that does not exist. A file that cannot be parsed is an
+    error (the check would pass without knowing what it sends) unless ``allow_unparsable``."""
     python, env = sources.find_files(paths)
     # Module names relative to each scanned directory and to the working directory (where
     # `python -m` and `otel-product-events run` find the application's modules).
-    checker = _Checker(catalog, [*(p for p in paths if Path(p).is_dir()), "."])
+    checker = _Checker(catalog, [*(p for p in paths if Path(p).is_dir()), "."],
+                       allow_unparsable=allow_unparsable)
     checker.parse(python)
     for file, tree in checker.trees.items():
         for use in sources.uses_in(file, tree):

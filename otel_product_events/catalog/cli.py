@@ -46,6 +46,9 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
     check.add_argument("catalog", metavar="CATALOG", help="the catalog YAML file")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to scan")
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.add_argument("--allow-unparsable", action="store_true",
+                       help="a source file that cannot be parsed (e.g. newer syntax) is a "
+                            "warning, not an error")
     check.set_defaults(handler=run_check)
 
     collector = commands.add_parser(
@@ -107,7 +110,7 @@ def run_check(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
     def report(catalog: Catalog) -> int:
         try:
-            result = check(catalog, args.paths)
+            result = check(catalog, args.paths, allow_unparsable=args.allow_unparsable)
         except FileNotFoundError as error:
             return _fail(error)
         text = json.dumps(result.as_json(), indent=2) if args.json else result.text()

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +48,34 @@ _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 _DOTTED = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*\Z")
 #: A parameter (or ``return``), then attribute names or mapping keys without spaces.
 _SOURCE = re.compile(rf"{_IDENTIFIER}(?:\.[^.\s]+)*\Z")
+
+#: A catalog is a few hundred lines; a bigger file is a mistake or an attack.
+MAX_CATALOG_BYTES: Final = 4 * 1024 * 1024
+#: Values in the document once aliases are expanded: aliases save typing, never explode.
+MAX_EXPANDED_NODES: Final = 100_000
+#: Nesting a catalog needs: events > event > attributes > attribute > field > list item.
+MAX_NESTING: Final = 32
+#: Values quoted in messages are shortened to about this many characters.
+QUOTE_LENGTH: Final = 40
+
+
+def _quoting() -> reprlib.Repr:
+    quoting = reprlib.Repr()
+    quoting.maxstring = quoting.maxother = QUOTE_LENGTH
+    quoting.maxlevel, quoting.maxdict, quoting.maxlist = 2, 3, 3
+    return quoting
+
+
+_QUOTING: Final = _quoting()
+
+
+def quote(value: object) -> str:
+    """``repr(value)`` shortened to a few dozen characters, whatever the value's size."""
+    try:
+        text = _QUOTING.repr(value)
+    except Exception:  # a repr that raises: name the type only
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= 2 * QUOTE_LENGTH else text[:2 * QUOTE_LENGTH] + "..."
 
 
 class CatalogError(ValueError):
@@ -121,14 +151,14 @@ class Catalog:
         send: ``attributes`` as given, or the catalog's sources when none are given."""
         spec = self.events.get(event_name)
         if spec is None:
-            report(f"{where}: event {event_name!r} is not declared in the event catalog "
+            report(f"{where}: event {quote(event_name)} is not declared in the event catalog "
                    f"{self.path}; declare it there (description and attributes) or fix the name")
             return attributes
         if attributes is None:
             return spec.sources(report, where)
         undeclared = sorted(key for key in attributes if key not in spec.attributes)
         if undeclared:
-            report(f"{where}: event {event_name!r} sends {', '.join(map(repr, undeclared))}, "
+            report(f"{where}: event {quote(event_name)} sends {', '.join(map(quote, undeclared))}, "
                    f"not declared for it in the event catalog {self.path}; declare "
                    f"{'them' if len(undeclared) > 1 else 'it'} there, or do not send "
                    f"{'them' if len(undeclared) > 1 else 'it'}")
@@ -138,11 +168,12 @@ class Catalog:
 
 
 def load_catalog(path: str | os.PathLike[str]) -> Catalog:
-    """Reads and validates the catalog at ``path``; raises :class:`CatalogError`."""
+    """Reads and validates the catalog at ``path``; raises :class:`CatalogError`, and only
+    that, whatever the file holds."""
     name = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = _read_text(Path(path))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise CatalogError(name, [f"{name}: cannot be read ({reason}); check "
                                   "the path (relative paths start at the working directory)"]
@@ -150,11 +181,37 @@ def load_catalog(path: str | os.PathLike[str]) -> Catalog:
     return parse_catalog(text, path=name)
 
 
+def _read_text(path: Path) -> str:
+    # Non-blocking: a FIFO in place of the catalog must not hang the first emit.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not _is_regular(handle.fileno()):
+            raise ValueError("not a regular file")
+        data = handle.read(MAX_CATALOG_BYTES + 1)
+    if len(data) > MAX_CATALOG_BYTES:
+        raise ValueError(f"larger than {MAX_CATALOG_BYTES // (1024 * 1024)} MiB")
+    return data.decode("utf-8")
+
+
+def _is_regular(fd: int) -> bool:
+    return stat.S_ISREG(os.fstat(fd).st_mode)
+
+
 def parse_catalog(text: str, *, path: str = "<catalog>") -> Catalog:
-    """Validates catalog YAML ``text``; ``path`` names it in messages."""
-    document = _parse_yaml(text, path)
-    problems: list[str] = []
-    events = _Validator(path, problems).catalog(document)
+    """Validates catalog YAML ``text``; ``path`` names it in messages. Any failure, however
+    odd the input (deep nesting included), is a :class:`CatalogError`."""
+    try:
+        if len(text) > MAX_CATALOG_BYTES:
+            raise CatalogError(path, [f"{path}: larger than {MAX_CATALOG_BYTES} characters; "
+                                      "a catalog is a few hundred lines"])
+        document = _parse_yaml(text, path)
+        problems: list[str] = []
+        events = _Validator(path, problems).catalog(document)
+    except CatalogError:
+        raise
+    except Exception as error:  # RecursionError, MemoryError...: still a broken catalog
+        raise CatalogError(path, [f"{path}: cannot be loaded ({type(error).__name__})"]
+                           ) from None
     if problems:
         raise CatalogError(path, problems)
     return Catalog(path, MappingProxyType(events))
@@ -165,13 +222,14 @@ def split_function(text: str) -> tuple[str, str]:
     naming what is wrong."""
     module, colon, qualname = text.strip().partition(":")
     if not colon:
-        raise ValueError(f"{text!r} needs the form module:qualname (e.g. shop.orders:place_order "
-                         "or shop.cart:Cart.add)")
+        raise ValueError(f"{quote(text)} needs the form module:qualname (e.g. "
+                         "shop.orders:place_order or shop.cart:Cart.add)")
     if not _DOTTED.match(module):
-        raise ValueError(f"{text!r}: {module!r} is not a module path (dotted Python names)")
+        raise ValueError(f"{quote(text)}: {quote(module)} is not a module path (dotted "
+                         "Python names)")
     if not _DOTTED.match(qualname):
-        raise ValueError(f"{text!r}: {qualname!r} is not a qualified name (a function, or "
-                         "Class.method, dotted Python names)")
+        raise ValueError(f"{quote(text)}: {quote(qualname)} is not a qualified name (a "
+                         "function, or Class.method, dotted Python names)")
     return module, qualname
 
 
@@ -179,29 +237,85 @@ def _parse_yaml(text: str, path: str) -> object:
     import yaml  # type: ignore[import-untyped]  # (no stubs installed; imported on first use)
 
     class UniqueKeyLoader(yaml.SafeLoader):  # type: ignore[misc]
-        """Refuses duplicate keys, which PyYAML would silently overwrite."""
+        """Refuses duplicate keys, which PyYAML would silently overwrite, and nesting deeper
+        than :data:`MAX_NESTING` while composing (before any recursion can overflow)."""
+
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.depth >= MAX_NESTING:
+                raise yaml.MarkedYAMLError(None, None, f"nested deeper than {MAX_NESTING} "
+                                           "levels", self.peek_event().start_mark)
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
 
     def mapping(loader: Any, node: Any, deep: bool = False) -> Any:
         seen: set[object] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # "<<: *anchor" may override keys on purpose
+                continue  # "<<: {...}" may override keys on purpose
             key = loader.construct_object(key_node, deep=deep)
             if isinstance(key, str) and key in seen:
-                raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}",
+                raise yaml.MarkedYAMLError(None, None, f"duplicate key {quote(key)}",
                                            key_node.start_mark)
             if isinstance(key, str):
                 seen.add(key)
         return loader.construct_mapping(node, deep)
 
     UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    loader = UniqueKeyLoader(text)  # a SafeLoader: builds no objects
     try:
-        return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: builds no objects
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, yaml)
+        return loader.construct_document(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path
-        reason = getattr(error, "problem", None) or str(error)
+        reason = getattr(error, "problem", None) or quote(str(error))
         raise CatalogError(path, [f"{where}: not valid YAML ({reason})"]) from None
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: Any, yaml: Any) -> None:
+    """Refuses a document whose aliases expand beyond :data:`MAX_EXPANDED_NODES` nodes or
+    :data:`MAX_NESTING` levels ("billion laughs"), or refer to themselves: every reader of
+    the catalog (validation, docs, overlays) walks the expanded tree."""
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded nodes, height)
+    on_path: set[int] = set()
+
+    def refuse(node: Any, problem: str) -> None:
+        raise yaml.MarkedYAMLError(None, None, problem, node.start_mark)
+
+    def measure(node: Any, depth: int) -> tuple[int, int]:
+        known = sizes.get(id(node))
+        if known is None:
+            if id(node) in on_path:
+                refuse(node, "an alias refers to the value that contains it")
+            if depth > MAX_NESTING:
+                refuse(node, f"nested deeper than {MAX_NESTING} levels (aliases expanded)")
+            on_path.add(id(node))
+            children = node.value if isinstance(node.value, list) else []
+            total, height = 1, 0
+            for child in children:
+                for item in child if isinstance(child, tuple) else (child,):
+                    size, child_height = measure(item, depth + 1)
+                    total, height = total + size, max(height, child_height + 1)
+                    if total > MAX_EXPANDED_NODES:
+                        refuse(node, f"expands to more than {MAX_EXPANDED_NODES} values "
+                               "(aliases repeated inside aliases)")
+            on_path.discard(id(node))
+            known = sizes[id(node)] = (total, height)
+        if depth + known[1] > MAX_NESTING:
+            refuse(node, f"nested deeper than {MAX_NESTING} levels (aliases expanded)")
+        return known
+
+    measure(root, 0)
 
 
 class _Validator:
@@ -215,18 +329,18 @@ class _Validator:
                 key: str | None = None) -> None:
         where = [self.path]
         if event is not None:
-            where.append(f"event {event!r}")
+            where.append(f"event {quote(event)}")
         if attribute is not None:
-            where.append(f"attribute {attribute!r}")
+            where.append(f"attribute {quote(attribute)}")
         if key is not None:
-            where.append(f"field {key!r}")
+            where.append(f"field {quote(key)}")
         self.problems.append(", ".join(where) + ": " + message)
 
     def unknown_keys(self, mapping: Mapping[Any, Any], allowed: tuple[str, ...], **where: Any
                      ) -> None:
         for key in mapping:
             if key not in allowed:
-                self.problem(f"unknown field {key!r}; the fields here are "
+                self.problem(f"unknown field {quote(key)}; the fields here are "
                              f"{', '.join(allowed)}", **where)
 
     def catalog(self, document: object) -> dict[str, EventSpec]:
@@ -244,7 +358,7 @@ class _Validator:
         for name, body in events.items():
             if not isinstance(name, str) or not name.strip() or name != name.strip():
                 self.problem(f"event names must be non-empty strings without surrounding "
-                             f"spaces, got {name!r}")
+                             f"spaces, got {quote(name)}")
                 continue
             spec = self.event(name, body)
             if spec is not None:
@@ -270,7 +384,7 @@ class _Validator:
         if value is None:
             self.problem("is missing; say in a sentence what it means", **where)
         else:
-            self.problem(f"must be a non-empty string, got {value!r}", **where)
+            self.problem(f"must be a non-empty string, got {quote(value)}", **where)
         return None
 
     def functions(self, value: object, event: str) -> tuple[str, ...]:
@@ -284,7 +398,7 @@ class _Validator:
         functions: list[str] = []
         for item in items:
             if not isinstance(item, str):
-                self.problem(f"must be module:qualname strings, got {item!r}", event=event,
+                self.problem(f"must be module:qualname strings, got {quote(item)}", event=event,
                              key="function")
                 continue
             try:
@@ -315,7 +429,7 @@ class _Validator:
         specs: dict[str, AttributeSpec] = {}
         for name, body in value.items():
             if not isinstance(name, str) or not name.strip():
-                self.problem(f"attribute names must be non-empty strings, got {name!r}",
+                self.problem(f"attribute names must be non-empty strings, got {quote(name)}",
                              event=event, key="attributes")
                 continue
             spec = self.attribute(event, name, body)
@@ -336,7 +450,7 @@ class _Validator:
         self.unknown_keys(body, _ATTRIBUTE_KEYS, **where)
         kind = body.get("type")
         if kind not in TYPES:
-            shown = "missing" if kind is None else f"{kind!r} is not a type"
+            shown = "missing" if kind is None else f"{quote(kind)} is not a type"
             self.problem(f"{shown}; use one of {', '.join(TYPES)}", **where, key="type")
         description = self.text(body.get("description"), **where, key="description")
         source = self.source(body.get("from"), where)
@@ -346,8 +460,14 @@ class _Validator:
             self.problem("needs 'from' (count: true sends the number of items of that value)",
                          **where, key="count")
         if count and kind not in (None, "int"):
-            self.problem(f"count: true sends an int; declare 'type: int', not {kind!r}",
+            self.problem(f"count: true sends an int; declare 'type: int', not {quote(kind)}",
                          **where, key="count")
+        if hashed and count:
+            self.problem("hash: true and count: true contradict each other (a count is not "
+                         "an identifier); keep one", **where, key="hash")
+        elif hashed and kind not in (None, "string"):
+            self.problem(f"hash: true sends a hex digest, a string; declare 'type: string', "
+                         f"not {quote(kind)}", **where, key="hash")
         if kind not in TYPES or description is None:
             return None
         return AttributeSpec(name, str(kind), description, source, count, hashed)
@@ -357,7 +477,7 @@ class _Validator:
             return None
         if isinstance(value, str) and _SOURCE.match(value):
             return value
-        self.problem(f"{value!r} is not a source; write a parameter name with an optional "
+        self.problem(f"{quote(value)} is not a source; write a parameter name with an optional "
                      "dotted path (team_id, self.team_id, options.region) or return.<path> "
                      "(return.id)", **where, key="from")
         return None
@@ -365,7 +485,7 @@ class _Validator:
     def flag(self, body: Mapping[str, Any], key: str, where: dict[str, Any]) -> bool:
         value = body.get(key, False)
         if not isinstance(value, bool):
-            self.problem(f"must be true or false, got {value!r}", **where, key=key)
+            self.problem(f"must be true or false, got {quote(value)}", **where, key=key)
             return False
         return value
 

@@ -11,14 +11,16 @@ every event passes through :func:`enforce` just before it is emitted:
 
 Each is counted and logged once in a while; in strict mode (``OTEL_PRODUCT_EVENTS_STRICT``, for
 the host application's tests and CI) it raises :class:`ProductEventsError` instead. A catalog
-that cannot be loaded fails closed: events are dropped until it is fixed, with a warning saying
-why, because an allow-list that silently stopped applying would send what it was meant to stop.
+that cannot be loaded fails closed: events are dropped until the file changes, with one warning
+saying why (the file is not read again per event), because an allow-list that silently
+stopped applying would send what it was meant to stop.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
@@ -46,14 +48,21 @@ _TYPE_CHECKS: Final[Mapping[str, Callable[[object], bool]]] = {
 }
 
 
+#: Seconds between two looks at a broken catalog file (one ``stat``) to see if it changed.
+RECHECK_INTERVAL_S = 5.0
+
+
 class _Policy:
-    __slots__ = ("catalog", "failed", "lock", "resolved")
+    __slots__ = ("catalog", "failed", "failed_file", "lock", "next_check", "resolved")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.resolved = False
         self.catalog: Catalog | None = None
         self.failed: str | None = None
+        #: The broken file and its (size, mtime, inode) when it failed to load.
+        self.failed_file: tuple[str, tuple[int, int, int] | None] | None = None
+        self.next_check = 0.0
 
 
 _policy = _Policy()
@@ -66,21 +75,62 @@ def enforce_catalog(catalog: Catalog | str | os.PathLike[str] | None) -> None:
     loaded = load_catalog(catalog) if isinstance(catalog, (str, os.PathLike)) else catalog
     with _policy.lock:
         _policy.catalog, _policy.failed, _policy.resolved = loaded, None, True
+        _policy.failed_file = None
 
 
 def current_catalog() -> Catalog | None:
-    """The catalog in force, reading ``OTEL_PRODUCT_EVENTS_CATALOG`` on first use."""
+    """The catalog in force, reading ``OTEL_PRODUCT_EVENTS_CATALOG`` on first use.
+
+    A file that fails to load fails closed once: one warning naming it, then nothing is sent
+    (and the file is not read again) until it changes."""
     if not _policy.resolved:
         with _policy.lock:
             if not _policy.resolved:
                 path = os.environ.get(ev.OTEL_PRODUCT_EVENTS_CATALOG, "").strip()
                 if path:
-                    try:
-                        _policy.catalog = load_catalog(path)
-                    except CatalogError as error:
-                        _policy.failed = str(error)
+                    _load_locked(path)
                 _policy.resolved = True
+    elif _policy.failed_file is not None and time.monotonic() >= _policy.next_check:
+        _recheck()
     return _policy.catalog
+
+
+def _signature(path: str) -> tuple[int, int, int] | None:
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (status.st_size, status.st_mtime_ns, status.st_ino)
+
+
+def _load_locked(path: str) -> None:
+    signature = _signature(path)
+    try:
+        _policy.catalog = load_catalog(path)
+    except CatalogError as error:
+        _policy.catalog = None
+        _policy.failed = str(error)
+        _policy.failed_file = (path, signature)
+        _policy.next_check = time.monotonic() + RECHECK_INTERVAL_S
+        first = error.problems[0] if error.problems else ""
+        more = f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
+        guard.warn(f"catalog-unusable:{path}", "otel_product_events: the event catalog %s "
+                   "(%s) cannot be used, so no event is sent until the file changes: %s%s",
+                   path, ev.OTEL_PRODUCT_EVENTS_CATALOG, first, more)
+    else:
+        _policy.failed, _policy.failed_file = None, None
+
+
+def _recheck() -> None:
+    with _policy.lock:
+        failed = _policy.failed_file
+        if failed is None or time.monotonic() < _policy.next_check:
+            return
+        path, signature = failed
+        if _signature(path) == signature:
+            _policy.next_check = time.monotonic() + RECHECK_INTERVAL_S
+            return
+        _load_locked(path)
 
 
 def active() -> bool:
@@ -102,9 +152,11 @@ def enforce(event_name: str, attributes: dict[str, AttributeValue]
     """The attributes that may be sent for ``event_name`` (None: drop the event)."""
     catalog = current_catalog()
     if catalog is None:
-        _violation("events_dropped_catalog_unusable", "catalog-unusable",
-                   "the event catalog in %s cannot be used, so no event is sent until it is "
-                   "fixed: %s", ev.OTEL_PRODUCT_EVENTS_CATALOG, _policy.failed)
+        # Warned once when it failed to load; each dropped event is only counted.
+        guard.count("events_dropped_catalog_unusable")
+        if guard.is_strict():
+            raise ProductEventsError(f"otel_product_events: the event catalog cannot be used, "
+                                     f"so no event is sent: {_policy.failed}")
         return None
     spec = catalog.event(event_name)
     if spec is None:

@@ -17,7 +17,8 @@ import wrapt
 
 from otel_product_events import guard, semconv
 from otel_product_events.attributes import AttributeSource
-from otel_product_events.instrument.events import emit_event, new_attributes
+from otel_product_events.instrument import reentry
+from otel_product_events.instrument.events import emit_event_unguarded, new_attributes
 from otel_product_events.instrument.extract import (
     _warn_at_caller,
     compile_attributes,
@@ -28,6 +29,7 @@ from otel_product_events.instrument.values import (
     IS_NONE,
     MAX_STRING_LENGTH,
     Unsupported,
+    plain_key,
     to_attribute_value,
 )
 from otel_product_events.instrument.wrappers import Wrapper, build_wrapper, kind_of
@@ -198,9 +200,14 @@ def track_recorder(
 def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> None:
     """Emits the product event ``event_name`` now, with ``attributes``, in the current span.
 
-    Never raises into the caller: an invalid name or value is reported and dropped.
+    Never raises into the caller: an invalid name or value is reported and dropped. Safe in
+    a signal handler: called while this thread is inside an emit, it is deferred until that
+    one returns (:mod:`.reentry`), never waiting for a lock the interrupted code holds.
     """
     if not SWITCH.on:
+        return
+    if not reentry.enter():
+        reentry.defer(emit, event_name, attributes)
         return
     try:
         if type(event_name) is not str or not event_name or event_name.isspace():
@@ -209,11 +216,13 @@ def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> Non
                        "event name, got a %s; the event is dropped.", type(event_name).__name__)
             return
         record = new_attributes()
-        if attributes:
+        if attributes is not None:  # (not `if attributes`: a hostile __len__ may raise)
             add_values(event_name, attributes, record)
-        emit_event(event_name, record)  # adds the metadata, applies the catalog, emits
+        emit_event_unguarded(event_name, record)  # adds the metadata, applies the catalog
     except Exception as error:
         guard.internal_error("emit", error)
+    finally:
+        reentry.leave()
 
 
 _RESERVED: Final = semconv.RESERVED_KEYS
@@ -221,10 +230,21 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]) -> None:
-    """Adds literal attribute values to ``into``; invalid ones are reported and skipped."""
+    """Adds literal attribute values to ``into``; invalid ones are reported and skipped.
+    Never raises, whatever ``values`` is (a mapping whose methods raise included)."""
+    try:
+        _add_values(event_name, values, into)
+    except Exception as error:
+        guard.dropped_attribute(f"{event_name}:values", "otel_product_events: event %r drops "
+                                "attributes: reading them raised %s.", event_name,
+                                type(error).__name__)
+
+
+def _add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]) -> None:
     # Fast path: plain keys whose values need no conversion (short ASCII strings, 64-bit
     # ints, bools, floats) are copied in one go; emit() should cost little more than the record.
-    if _RESERVED.isdisjoint(values):
+    # Only for a plain dict: a subclass's update() may not give what its items() did.
+    if type(values) is dict and _RESERVED.isdisjoint(values):
         for key, value in values.items():
             kind = type(value)
             if type(key) is not str or not key or not (
@@ -235,8 +255,9 @@ def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any])
         else:
             into.update(values)
             return
-    for key, value in values.items():
-        if not isinstance(key, str) or not key or key in _RESERVED:
+    for raw_key, value in list(values.items()):
+        key = plain_key(raw_key)
+        if key is None or key in _RESERVED:
             guard.dropped_attribute(
                 f"{event_name}:key", "otel_product_events: event %r drops an attribute whose "
                 "name is empty, not a string, or set by the library itself.", event_name)

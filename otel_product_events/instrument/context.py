@@ -12,7 +12,11 @@ from types import MappingProxyType, TracebackType
 
 from otel_product_events import guard
 from otel_product_events.attributes import AttributeValue
-from otel_product_events.instrument.values import Unsupported, to_attribute_value
+from otel_product_events.instrument.values import (
+    Unsupported,
+    plain_key,
+    to_attribute_value,
+)
 
 _EMPTY: Mapping[str, AttributeValue] = MappingProxyType({})
 _current: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
@@ -32,7 +36,8 @@ class product_context:
     ...     create_incident(...)
 
     Inner blocks add to (and may override) outer ones. Values are checked once, on entry; one
-    that cannot be sent is dropped with a warning. Works with ``with`` and ``async with``.
+    that cannot be sent (or a key that is not a non-empty string) is dropped with a warning,
+    never raised. Works with ``with`` and ``async with``.
     """
 
     __slots__ = ("_attributes", "_token")
@@ -75,16 +80,25 @@ class product_context:
 
 
 def _clean(attributes: Mapping[str, object]) -> dict[str, AttributeValue]:
+    """The sendable attributes; whatever the mapping holds (or raises), never raises."""
     cleaned: dict[str, AttributeValue] = {}
-    for key, value in attributes.items():
-        if not isinstance(key, str) or not key:
-            raise TypeError(f"product_context() keys must be non-empty strings, got {key!r}")
+    try:
+        items = list(attributes.items())
+    except Exception as error:  # a mapping whose items() raises: nothing can be read
+        guard.dropped_attribute("context", "otel_product_events: product_context drops its "
+                                "attributes: reading them raised %s.", type(error).__name__)
+        return cleaned
+    for key, value in items:
+        name = plain_key(key)
+        if name is None:
+            guard.dropped_attribute("context:key", "otel_product_events: product_context drops "
+                                    "an attribute whose name is not a non-empty string.")
+            continue
         converted = to_attribute_value(value)
         if isinstance(converted, Unsupported):
             guard.dropped_attribute(
-                "context", "otel_product_events: product_context drops %r: %s.", key,
-                converted.reason,
-            )
+                "context", "otel_product_events: product_context drops %r: %s.", name[:64],
+                converted.reason)
             continue
-        cleaned[key] = converted
+        cleaned[name] = converted
     return cleaned

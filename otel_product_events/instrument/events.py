@@ -17,6 +17,7 @@ from otel_product_events import semconv
 from otel_product_events.attributes import AttributeValue
 from otel_product_events.catalog import policy
 from otel_product_events.ids import new_uuid7
+from otel_product_events.instrument import reentry
 from otel_product_events.instrument.context import current as current_product_context
 from otel_product_events.pipeline.bound import logger
 from otel_product_events.pipeline.flushing import EXIT_WINDOW, export_during_exit
@@ -38,8 +39,22 @@ def emit_event(
 ) -> None:
     """Adds the per-event metadata to ``attributes`` (taking ownership) and emits the record.
 
-    ``context`` carries the span to correlate with; None means the current one.
+    ``context`` carries the span to correlate with; None means the current one. Called while
+    this thread is already emitting (a signal handler), it is deferred (:mod:`.reentry`).
     """
+    if not reentry.enter():
+        reentry.defer(emit_event, event_name, attributes, context)
+        return
+    try:
+        emit_event_unguarded(event_name, attributes, context)
+    finally:
+        reentry.leave()
+
+
+def emit_event_unguarded(
+    event_name: str, attributes: dict[str, AttributeValue], context: Context | None = None
+) -> None:
+    """:func:`emit_event` for a caller that already holds :func:`reentry.enter`."""
     now = time.time_ns()
     attributes[_UID] = new_uuid7(now)
     attributes[_INSTALLATION] = installation_id()

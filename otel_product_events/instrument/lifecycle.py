@@ -178,7 +178,8 @@ class track_lifecycle:
             raise RuntimeError("this track_lifecycle block is already running; create a new one")
         attributes = new_attributes()
         if SWITCH.on:
-            add_values(self._name, self._attributes or {}, attributes)
+            if self._attributes is not None:
+                add_values(self._name, self._attributes, attributes)
             run = _LifecycleEvents(self._name, None, self._name, self._with_span).start(attributes)
         else:
             run = None

@@ -64,18 +64,46 @@ class UsagePing:
     def _observations(self, values: Number | Mapping[str, Number]) -> list[Observation]:
         base = {semconv.APP_INSTALLATION_ID: installation_id()}
         if isinstance(values, Mapping):
-            return [Observation(value, {**base, USAGE_KEY: str(key)})
-                    for key, value in values.items() if _is_number(value)]
-        if _is_number(values):
-            return [Observation(values, base)]
+            observations = []
+            for key, value in list(values.items()):
+                number, name = _number(value), _key_text(key)
+                if number is None or name is None:
+                    guard.count("usage_ping_values_dropped")
+                    continue
+                observations.append(Observation(number, {**base, USAGE_KEY: name}))
+            return observations
+        number = _number(values)
+        if number is not None:
+            return [Observation(number, base)]
         guard.warn(f"usage-type:{self.name}", "otel_product_events: usage ping %r returned a %s; "
                    "return a number or a mapping of names to numbers.", self.name,
                    type(values).__name__)
         return []
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _number(value: object) -> int | float | None:
+    """A plain int (64-bit: the exporter rejects more, losing the whole batch) or float, or
+    None. Subclasses are read through int/float themselves, never their own methods."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = int.__int__(value)
+        return number if _INT64_MIN <= number <= _INT64_MAX else None
+    if isinstance(value, float):
+        return float.__float__(value)
+    return None
+
+
+def _key_text(key: object) -> str | None:
+    if isinstance(key, str):
+        return str.__str__(key)[:256] or None
+    try:
+        return str(key)[:256] or None
+    except Exception:  # a key whose __str__ raises: that point only is dropped
+        return None
 
 
 def usage_ping(

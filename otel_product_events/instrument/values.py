@@ -24,6 +24,8 @@ MAX_SEQUENCE_LENGTH: Final = 128
 MAX_DEPTH: Final = 4
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
+#: About 1200 decimal digits: below Python's default int-to-text limit (4300 digits).
+_MAX_INT_BITS: Final = 4000
 
 
 class Unsupported:
@@ -43,6 +45,8 @@ IS_NONE: Final = Unsupported("the value is None")
 
 
 def _clean_str(text: str) -> str:
+    if type(text) is not str:  # a subclass may override len(), slicing, isascii()...
+        text = str.__str__(text)
     if len(text) > MAX_STRING_LENGTH:
         text = text[:MAX_STRING_LENGTH]
     if text.isascii():
@@ -63,11 +67,35 @@ def to_attribute_value(value: object, depth: int = 0) -> AttributeValue | Unsupp
     if kind is int:
         if _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
             return value  # type: ignore[return-value]
-        return str(value)
+        return _big_int(value)  # type: ignore[arg-type]
     try:
         return _convert_other(value, depth)
     except Exception as error:  # e.g. a __str__ or __iter__ that raises
         return Unsupported(f"converting it raised {type(error).__name__}")
+
+
+def _big_int(value: int) -> str | Unsupported:
+    """Beyond 64 bits, the decimal text; Python refuses to write ints past a few thousand
+    digits (``sys.set_int_max_str_digits``), and such a value is no attribute anyway."""
+    if value.bit_length() > _MAX_INT_BITS:
+        return Unsupported(f"an int of {value.bit_length()} bits is too large to send")
+    try:
+        return _clean_str(str(value))
+    except ValueError:  # a lower int-to-text limit than ours
+        return Unsupported("the int is too large to write as text")
+
+
+def plain_key(key: object) -> str | None:
+    """``key`` as a plain, non-empty ``str`` (never a subclass with methods of its own), or
+    None when it is not a usable attribute name. Never raises."""
+    if type(key) is str:
+        return key or None
+    if not isinstance(key, str):
+        return None
+    try:
+        return str.__str__(key) or None
+    except Exception:
+        return None
 
 
 def _convert_other(value: object, depth: int) -> AttributeValue | Unsupported:
@@ -82,9 +110,11 @@ def _convert_other(value: object, depth: int) -> AttributeValue | Unsupported:
     if isinstance(value, float):
         return float(value)
     if isinstance(value, str):
-        return _clean_str(str.__str__(value))
+        return _clean_str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value[:MAX_STRING_LENGTH])
+        # Through the buffer protocol: a subclass's own slicing or __bytes__ is never called.
+        with memoryview(value) as view:
+            return view.cast("B")[:MAX_STRING_LENGTH].tobytes()
     if isinstance(value, (uuid.UUID, Decimal, PurePath)):
         return _clean_str(str(value))
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
@@ -109,9 +139,10 @@ def _convert_other(value: object, depth: int) -> AttributeValue | Unsupported:
 def _convert_mapping(value: Mapping[object, object], depth: int) -> AttributeValue:
     result: dict[str, AttributeValue] = {}
     for key, item in list(value.items())[:MAX_SEQUENCE_LENGTH]:
-        if not isinstance(key, str) or not key:
+        name = plain_key(key)
+        if name is None:
             continue
         converted = to_attribute_value(item, depth)
         if not isinstance(converted, Unsupported):
-            result[_clean_str(key)] = converted
+            result[_clean_str(name)] = converted
     return result

@@ -29,7 +29,8 @@ class Ledger:
 
     def __init__(self, signal: str) -> None:
         self.signal = signal
-        self.lock = threading.Lock()
+        # Re-entrant: a signal handler that emits may interrupt this thread in snapshot().
+        self.lock = threading.RLock()
         self.accepted = 0
         self.exported = 0
         self.failed = 0

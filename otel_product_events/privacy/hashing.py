@@ -26,10 +26,13 @@ from typing import Final
 
 from otel_product_events import environment_variables as ev
 from otel_product_events.config import SETTINGS
+from otel_product_events.privacy.consent import SWITCH
 
 ALGORITHMS: Final = ("hmac-sha256", "sha256", "md5")
 DEFAULT_ALGORITHM: Final = "hmac-sha256"
 KEY_FILE: Final = "hash-key"
+#: Shortest HMAC key accepted: a shorter one is guessable, so digests could be reversed.
+MIN_KEY_BYTES: Final = 16
 
 
 class HashedText(str):
@@ -68,12 +71,19 @@ class _Hasher:
         self.algorithm_override: str | None = None
 
     def __call__(self, value: object) -> HashedText:
-        function = self.function or self._resolve()
+        function = self.function
+        if function is None:
+            if not SWITCH.on:  # opted out: no key file, no directory; nothing is sent anyway
+                return digest("hmac-sha256", _UNPERSISTED_KEY, value)
+            function = self._resolve()
         return function(value)
 
     def configure(self, algorithm: str | None, key: str | bytes | None) -> None:
         if algorithm is not None and algorithm not in ALGORITHMS:
             raise ValueError(f"hash_algorithm={algorithm!r}: use one of {', '.join(ALGORITHMS)}")
+        if key is not None and len(key.encode() if isinstance(key, str) else key) < MIN_KEY_BYTES:
+            raise ValueError(f"hash_key is shorter than {MIN_KEY_BYTES} bytes; use a random "
+                             "secret of at least 16 bytes (32 recommended)")
         with self.lock:
             self.algorithm_override = algorithm
             self.key_override = key.encode() if isinstance(key, str) else key
@@ -107,8 +117,23 @@ def _algorithm_from_environment() -> str:
 
 
 def _key_from_environment() -> bytes | None:
+    from otel_product_events import guard
+
     raw = os.environ.get(ev.OTEL_PRODUCT_EVENTS_HASH_KEY, "")
+    if raw and len(raw.encode("utf-8")) < MIN_KEY_BYTES:
+        guard.warn("hash-key-short", "otel_product_events: %s is shorter than %d bytes and is "
+                   "refused (a short key can be guessed); using this installation's own key. "
+                   "Set a random secret of at least 16 bytes.", ev.OTEL_PRODUCT_EVENTS_HASH_KEY,
+                   MIN_KEY_BYTES)
+        return None
     return raw.encode("utf-8") if raw else None
+
+
+def _valid_key_text(text: str) -> bool:
+    try:
+        return len(bytes.fromhex(text)) >= MIN_KEY_BYTES
+    except ValueError:
+        return False
 
 
 def _persisted_key() -> bytes:
@@ -117,7 +142,7 @@ def _persisted_key() -> bytes:
 
     try:
         text = read_or_create(SETTINGS.state_dir, KEY_FILE, lambda: secrets.token_hex(32),
-                              private=True)
+                              private=True, valid=_valid_key_text)
         return bytes.fromhex(text)
     except (OSError, ValueError) as error:
         guard.warn("hash-key", "otel_product_events: cannot keep the hash key in %s (%s); "
@@ -126,6 +151,8 @@ def _persisted_key() -> bytes:
                    type(error).__name__)
         return secrets.token_bytes(32)
 
+
+_UNPERSISTED_KEY: Final = secrets.token_bytes(32)
 
 #: Hashes a value with this process's algorithm and key.
 hash_value = _Hasher()

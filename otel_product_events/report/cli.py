@@ -70,7 +70,7 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
     dashboard.add_argument("--every", choices=list(activity.PERIODS), default="day",
                            help="the trends chart's period (default day)")
     dashboard.add_argument("--title", default="Product events", help="the page's title")
-    report.set_defaults(handler=run)
+    report.set_defaults(handler=run_guarded)
 
 
 def _add_data_and_filters(parser: argparse.ArgumentParser) -> None:
@@ -238,3 +238,15 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         if args.html:
             charts.write_html(args.html, title, bars, table)
     return 0
+
+
+def run_guarded(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """:func:`run`, with whatever goes wrong (unreadable input, an unwritable chart file, a
+    query the data cannot answer) one line on standard error and exit status 2, never a
+    traceback."""
+    try:
+        return run(args, out)
+    except Exception as error:
+        reason = " ".join(str(error).split())[:300] or "no details"
+        print(f"otel-product-events report: {type(error).__name__}: {reason}", file=sys.stderr)
+        return 2

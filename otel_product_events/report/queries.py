@@ -66,13 +66,15 @@ DUCKDB = Dialect(
     name="duckdb",
     relation="  SELECT *, CAST(ts AS DATE) AS day FROM events\n  WHERE TRUE/*filters*/",
     attribute=lambda key: (
-        f"json_extract_string(attributes, {_standard_literal('$.' + _json_key(key))})"),
+        f"json_extract_string(attributes, {_standard_literal(_json_pointer(key))})"),
     literal=_standard_literal,
 )
 
 
-def _json_key(key: str) -> str:
-    return '"' + key.replace('"', '\\"') + '"'
+def _json_pointer(key: str) -> str:
+    """A JSON pointer (RFC 6901) to the top-level ``key``: every character literal (a ``$.``
+    path would read ``*`` as a wildcard and a trailing backslash as an escape)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
 def clickhouse(table: str = "product_events.product_events") -> Dialect:

@@ -10,15 +10,17 @@ counts once, by ``log.record.uid``.
 from __future__ import annotations
 
 import json
+import math
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from otel_product_events import semconv
 from otel_product_events.report.otlp_json import attributes as decode_attributes
 
-from .files import data_files, read_requests
+from .files import Skipped, data_files, read_requests
 
 if TYPE_CHECKING:
     import duckdb
@@ -38,47 +40,112 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def event_rows(requests: Iterator[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Flattens OTLP JSON log requests into one row per product event."""
+#: Timestamps the ``ts`` column can hold: nanoseconds since 1970 in a signed 64-bit integer.
+_MAX_TS_NS: Final = 2**63 - 1
+#: Exceptions a malformed record raises while it is flattened; it is skipped and counted.
+_MALFORMED: Final = (AttributeError, KeyError, TypeError, ValueError, OverflowError,
+                     RecursionError)
+
+
+def event_rows(requests: Iterator[Mapping[str, Any]], skipped: Skipped | None = None,
+               where: str = "") -> Iterator[dict[str, Any]]:
+    """Flattens OTLP JSON log requests into one row per product event. A record that does
+    not follow the OTLP schema, or whose timestamp is out of range, is skipped and counted in
+    ``skipped``; the rest of its batch is kept."""
+    skipped = skipped if skipped is not None else Skipped()
     for request in requests:
-        for resource_logs in request.get("resourceLogs", []):
-            resource = decode_attributes(resource_logs.get("resource", {}).get("attributes"))
-            for scope_logs in resource_logs.get("scopeLogs", []):
-                if scope_logs.get("scope", {}).get("name") != semconv.SCOPE_NAME:
+        for records, resource in _product_records(request, skipped, where):
+            for record in records:
+                try:
+                    row = _row(record, resource)
+                except _MALFORMED:
+                    skipped.add("record: not an OTLP log record", where or "a request")
                     continue
-                for record in scope_logs.get("logRecords", []):
-                    name = record.get("eventName") or ""
-                    if not name:
-                        continue
-                    attributes = decode_attributes(record.get("attributes"))
-                    ts_ns = int(record.get("timeUnixNano") or record.get("observedTimeUnixNano")
-                                or 0)
-                    yield {
-                        "uid": _text(attributes.get(semconv.LOG_RECORD_UID))
-                        or f"{name}:{ts_ns}:{record.get('spanId', '')}",
-                        "event_name": name,
-                        "ts_ns": ts_ns,
-                        "installation_id": _text(attributes.get(semconv.APP_INSTALLATION_ID)),
-                        "service_name": _text(resource.get(semconv.SERVICE_NAME)),
-                        "service_version": _text(resource.get(semconv.SERVICE_VERSION)),
-                        "run_id": _text(attributes.get(semconv.PRODUCT_RUN_ID)),
-                        "outcome": _text(attributes.get(semconv.PRODUCT_OUTCOME)),
-                        "error_type": _text(attributes.get(semconv.ERROR_TYPE)),
-                        "attributes": attributes,
-                        "resource": resource,  # for --where on resource attributes
-                    }
+                if row is None:
+                    continue
+                if not 0 <= row["ts_ns"] <= _MAX_TS_NS:
+                    skipped.add("record: timestamp out of range", where or "a request")
+                    continue
+                yield row
 
 
-def load(data_dir: str | Path) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection holding the ``events`` table read from ``data_dir``."""
+def _product_records(request: Mapping[str, Any], skipped: Skipped, where: str
+                     ) -> Iterator[tuple[list[Any], dict[str, Any]]]:
+    """Each of our scopes' record lists, with its resource attributes; parts that do not
+    follow the schema are skipped and counted."""
+    for resource_logs in _list(request.get("resourceLogs")):
+        try:
+            resource = decode_attributes(resource_logs.get("resource", {}).get("attributes"))
+            scopes = _list(resource_logs.get("scopeLogs"))
+            ours = [scope.get("logRecords") for scope in scopes
+                    if scope.get("scope", {}).get("name") == semconv.SCOPE_NAME]
+        except _MALFORMED:
+            skipped.add("resource: not OTLP logs", where or "a request")
+            continue
+        for records in ours:
+            yield _list(records), resource
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _row(record: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, Any] | None:
+    name = record.get("eventName") or ""
+    if not name:
+        return None
+    if not isinstance(name, str):
+        raise TypeError("eventName")
+    attributes = decode_attributes(record.get("attributes"))
+    ts_ns = int(record.get("timeUnixNano") or record.get("observedTimeUnixNano") or 0)
+    return {
+        "uid": _text(attributes.get(semconv.LOG_RECORD_UID))
+        or f"{name}:{ts_ns}:{record.get('spanId', '')}",
+        "event_name": name,
+        "ts_ns": ts_ns,
+        "installation_id": _text(attributes.get(semconv.APP_INSTALLATION_ID)),
+        "service_name": _text(resource.get(semconv.SERVICE_NAME)),
+        "service_version": _text(resource.get(semconv.SERVICE_VERSION)),
+        "run_id": _text(attributes.get(semconv.PRODUCT_RUN_ID)),
+        "outcome": _text(attributes.get(semconv.PRODUCT_OUTCOME)),
+        "error_type": _text(attributes.get(semconv.ERROR_TYPE)),
+        "attributes": attributes,
+        "resource": resource,  # for --where on resource attributes
+    }
+
+
+def _json_line(row: dict[str, Any]) -> str:
+    try:
+        return json.dumps(row, default=_json_default, allow_nan=False)
+    except ValueError:  # NaN or infinity ("NaN" and "Infinity" are valid OTLP JSON doubles)
+        return json.dumps(_finite(row), default=_json_default)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def load(data_dir: str | Path, skipped: Skipped | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding the ``events`` table read from ``data_dir``.
+
+    What was left out (lines that are not OTLP logs, malformed records, timestamps out of
+    range) is counted in ``skipped``; without one, a line per reason goes to standard error."""
     import duckdb
 
+    report = skipped is None
+    skipped = skipped if skipped is not None else Skipped()
     files = data_files(Path(data_dir))
     connection = duckdb.connect()
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8") as flat:
         for path in files:
-            for row in event_rows(read_requests(path)):
-                flat.write(json.dumps(row, default=_json_default))
+            for row in event_rows(read_requests(path, skipped), skipped, str(path)):
+                flat.write(_json_line(row))
                 flat.write("\n")
         flat.flush()
         columns = ", ".join(f"'{name}': '{kind}'" for name, kind in _COLUMNS.items())
@@ -89,4 +156,7 @@ def load(data_dir: str | Path) -> duckdb.DuckDBPyConnection:
             FROM read_json(?, format = 'newline_delimited', columns = {{{columns}}})
             QUALIFY row_number() OVER (PARTITION BY uid ORDER BY ts_ns) = 1
         """, [flat.name])
+    if report:
+        for line in skipped.lines():
+            print(f"otel-product-events report: {line}", file=sys.stderr)
     return connection

@@ -216,12 +216,12 @@ def test_virtualenvs_site_packages_and_hidden_directories_are_not_scanned(tmp_pa
     assert (report.python_files, report.env_files) == (1, 1)
 
 
-def test_a_file_that_does_not_parse_is_a_warning_not_a_crash(tmp_path: Path) -> None:
-    """The rest is still checked; a syntax error alone does not fail the check."""
+def test_a_file_that_does_not_parse_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """The rest is still checked; the check fails, since that file may send anything."""
     report = project(tmp_path, {"broken.py": "def (:\n"})
     assert [(f.severity, f.kind, f.line) for f in report.findings] == [
-        ("warning", "unreadable", 1), ("note", "unused-event", 0)]
-    assert report.exit_status == 0
+        ("error", "unreadable", 1), ("note", "unused-event", 0)]
+    assert report.exit_status == 1
 
 
 def test_a_path_that_does_not_exist_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

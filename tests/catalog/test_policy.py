@@ -179,4 +179,4 @@ def test_a_broken_catalog_fails_closed_with_a_warning(tmp_path: Any) -> None:
     process = run_python(ENV_APP, {"OTEL_PRODUCT_EVENTS_CATALOG": str(broken),
                                    "OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path)})
     assert last_json_line(process) == []
-    assert "cannot be used, so no event is sent until it is fixed" in process.stderr
+    assert "cannot be used, so no event is sent until the file changes" in process.stderr

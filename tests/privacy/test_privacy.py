@@ -14,6 +14,7 @@ from otel_product_events.privacy import hashing
 from tests.helpers import last_json_line, run_python
 
 FOX = "The quick brown fox jumps over the lazy dog"
+KEY = "k" * 16  # the shortest key accepted
 
 
 class TestDigests:
@@ -72,18 +73,18 @@ class TestKeys:
         assert other != first
 
     def test_key_and_algorithm_from_the_environment(self, tmp_path: Path) -> None:
-        env = {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path), "OTEL_PRODUCT_EVENTS_HASH_KEY": "k"}
+        env = {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path), "OTEL_PRODUCT_EVENTS_HASH_KEY": KEY}
         assert last_json_line(run_python(HASH_ONE, env))["digest"] == hmac.new(
-            b"k", b"user-42", hashlib.sha256).hexdigest()
+            KEY.encode(), b"user-42", hashlib.sha256).hexdigest()
         assert not (tmp_path / "hash-key").exists()
         env["OTEL_PRODUCT_EVENTS_HASH_ALGORITHM"] = "md5"
         assert last_json_line(run_python(HASH_ONE, env))["digest"] == hashlib.md5(
             b"user-42").hexdigest()
 
     def test_a_bad_algorithm_variable_warns_and_keeps_the_default(self, tmp_path: Path) -> None:
-        env = {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path), "OTEL_PRODUCT_EVENTS_HASH_KEY": "k",
+        env = {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path), "OTEL_PRODUCT_EVENTS_HASH_KEY": KEY,
                "OTEL_PRODUCT_EVENTS_HASH_ALGORITHM": "sha1"}
         process = run_python(HASH_ONE, env)
-        assert last_json_line(process)["digest"] == hmac.new(b"k", b"user-42",
+        assert last_json_line(process)["digest"] == hmac.new(KEY.encode(), b"user-42",
                                                              hashlib.sha256).hexdigest()
         assert "is not one of hmac-sha256, sha256, md5" in process.stderr
