@@ -67,10 +67,10 @@ def keep_statements(catalog: Catalog) -> list[str]:
     return statements
 
 
-def collector_overlay(catalog: Catalog, *, batch: bool = True) -> str:
-    """The overlay YAML for ``catalog``. ``batch=False`` leaves ``batch/file`` out of
-    ``logs/product``, for sink overlays whose exporter batches itself (kafka.yaml,
-    clickhouse.yaml, which set that pipeline's processors to ``[]``)."""
+def collector_overlay(catalog: Catalog, *, batch: bool = False) -> str:
+    """The overlay YAML for ``catalog``. ``logs/product`` gets only the catalog's processors,
+    as in the base config, so acknowledgement still follows the write; ``batch=True`` adds
+    ``batch/file`` (fewer, larger lines, but a SIGKILL loses what it holds)."""
     # The file name is the user's: quoted with every control and non-ASCII character escaped,
     # so that no line break (\n, \r, U+2028...) can end the comment and start YAML.
     source = json.dumps(Path(catalog.path).name, ensure_ascii=True)

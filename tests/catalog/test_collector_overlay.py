@@ -59,17 +59,21 @@ def test_the_overlay_keeps_every_processor_the_base_config_puts_in_the_product_p
     base = pipelines(BASE.read_text(encoding="utf-8"))
     ours = pipelines(collector_overlay(load_catalog(EXAMPLE_CATALOG)))
     assert ours == {
-        "logs/product": {"processors": [FILTER, TRANSFORM, "batch/file"]},
+        "logs/product": {"processors": [FILTER, TRANSFORM]},
         "logs/product_count": {"processors": [FILTER, "transform/event_name_attribute"]},
     }
     for name in ours:
         assert set(base[name]["processors"]) <= set(ours[name]["processors"])
 
 
-def test_without_batch_the_product_pipeline_has_only_the_catalog_processors() -> None:
-    """--no-batch, for the Kafka and ClickHouse overlays whose exporters batch themselves."""
-    overlay = collector_overlay(load_catalog(EXAMPLE_CATALOG), batch=False)
-    assert pipelines(overlay)["logs/product"] == {"processors": [FILTER, TRANSFORM]}
+def test_the_product_pipeline_gets_no_batch_processor_unless_asked() -> None:
+    """A batch processor acknowledges before the write: the overlay must not undo the base
+    config's durability. --batch opts in."""
+    catalog = load_catalog(EXAMPLE_CATALOG)
+    assert "batch/file" not in pipelines(collector_overlay(catalog))["logs/product"][
+        "processors"]
+    assert pipelines(collector_overlay(catalog, batch=True))["logs/product"] == {
+        "processors": [FILTER, TRANSFORM, "batch/file"]}
 
 
 def test_each_declared_event_keeps_its_attributes_and_the_metadata_and_others_are_dropped(
@@ -100,8 +104,11 @@ def test_quotes_backslashes_and_dollars_are_escaped_for_yaml_ottl_and_the_env_ex
 
 def test_the_collector_command_writes_the_overlay(tmp_path: Path) -> None:
     """To standard output, or to --output."""
-    expected = collector_overlay(load_catalog(EXAMPLE_CATALOG), batch=False)
+    expected = collector_overlay(load_catalog(EXAMPLE_CATALOG))
+    assert run("collector", str(EXAMPLE_CATALOG)) == (0, expected)
     assert run("collector", str(EXAMPLE_CATALOG), "--no-batch") == (0, expected)
+    assert run("collector", str(EXAMPLE_CATALOG), "--batch") == (
+        0, collector_overlay(load_catalog(EXAMPLE_CATALOG), batch=True))
     output = tmp_path / "overlay.yaml"
     assert run("collector", str(EXAMPLE_CATALOG), "-o", str(output)) == (0, "")
     assert output.read_text(encoding="utf-8") == collector_overlay(
