@@ -61,6 +61,13 @@ def snapshot() -> dict[str, int]:
     return {**LOGS.snapshot(), **SPANS.snapshot()}
 
 
+def left() -> dict[str, int]:
+    """Records accepted but not yet exported (queued or in flight), by signal; zeros absent."""
+    counts = {ledger.signal: ledger.snapshot().get(f"{ledger.signal}_queued", 0)
+              for ledger in (LOGS, SPANS)}
+    return {signal: count for signal, count in counts.items() if count}
+
+
 class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
     """A batch processor that counts every record it accepts."""
 

@@ -37,7 +37,8 @@ from otel_product_events.catalog.model import Catalog
 from otel_product_events.catalog.policy import enforce_catalog
 from otel_product_events.config import SETTINGS
 from otel_product_events.pipeline import exporters
-from otel_product_events.pipeline.flushing import flush, open_exit_window, within
+from otel_product_events.pipeline.accounting import left
+from otel_product_events.pipeline.flushing import flush, open_exit_window, start_worker, within
 from otel_product_events.privacy import consent, installation
 from otel_product_events.privacy.hashing import configure_hashing
 
@@ -159,6 +160,8 @@ def configure(
             _owned.meter_provider = meter_provider
             installed_meter = True
         built = installed_tracer or installed_logger or installed_meter
+        if built:
+            start_worker()  # now: at exit it may be too late to start a thread (3.12)
         if built and not _owned.exit_hook_registered:
             atexit.register(_flush_at_exit)
             _flush_when_multiprocessing_children_exit()
@@ -230,12 +233,17 @@ def _flush_at_exit() -> None:
     :mod:`.flushing` delivers those within what is left of the timeout.
     """
     try:
-        deadline = open_exit_window(_owned.shutdown_timeout_s)
-        if not flush(max(0.0, deadline - time.monotonic())):
+        timeout = _owned.shutdown_timeout_s
+        deadline = open_exit_window(timeout)
+        flush(max(0.0, deadline - time.monotonic()))
+        # The ledger, not flush()'s answer, says what is left: after an explicit shutdown()
+        # the flush "fails" on providers that have nothing left to export.
+        remaining = left()
+        if remaining:
             _log.warning(
-                "otel_product_events: not every event was exported within %.1f s at exit; "
-                "the rest is dropped so the process can end (see shutdown_timeout).",
-                _owned.shutdown_timeout_s,
-            )
+                "otel_product_events: %s not exported within %.1f s at exit (collector slow or "
+                "unreachable?); dropped so the process can end (see shutdown_timeout).",
+                " and ".join(f"{count} {signal.replace('_', ' ')}"
+                             for signal, count in remaining.items()), timeout)
     except Exception as error:
         guard.internal_error("flush_at_exit", error)
