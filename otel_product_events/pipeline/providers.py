@@ -36,6 +36,7 @@ from otel_product_events import guard, semconv
 from otel_product_events.catalog.model import Catalog
 from otel_product_events.catalog.policy import enforce_catalog
 from otel_product_events.config import SETTINGS
+from otel_product_events.ids import PrivateIdGenerator
 from otel_product_events.pipeline import exporters
 from otel_product_events.pipeline.accounting import left
 from otel_product_events.pipeline.flushing import flush, open_exit_window, start_worker, within
@@ -135,7 +136,8 @@ def configure(
         resource = _resource(service_name, service_version, resource_attributes)
         installed_tracer = installed_logger = installed_meter = False
         if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
-            tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+            tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False,
+                                             id_generator=PrivateIdGenerator())
             exporter = span_exporter or exporters.span_exporter(chosen_protocol, endpoint, headers)
             if exporter is not None:
                 tracer_provider.add_span_processor(exporters.span_processor(exporter))
