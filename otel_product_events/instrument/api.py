@@ -28,6 +28,7 @@ from otel_product_events.instrument.values import (
     to_attribute_value,
 )
 from otel_product_events.instrument.wrappers import Wrapper, build_wrapper, kind_of
+from otel_product_events.names import MAX_NAME_LENGTH, name_problem, shown
 from otel_product_events.privacy.consent import SWITCH
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class TrackedFunction(wrapt.FunctionWrapper[..., Any]):
         return str(self.__qualname__)
 
 
-def _check_event_name(event_name: object, caller: str) -> str:
+def _check_event_name(event_name: object, caller: str, suffix: str = "") -> str:
     if callable(event_name) and not isinstance(event_name, str):
         raise TypeError(
             f"{caller}() needs an event name first: write @{caller}(\"thing.happened\"), "
@@ -56,7 +57,29 @@ def _check_event_name(event_name: object, caller: str) -> str:
         )
     if not isinstance(event_name, str) or not event_name.strip():
         raise TypeError(f"{caller}() event name must be a non-empty string, got {event_name!r}")
+    problem = name_problem(event_name + suffix)
+    if problem is not None:
+        guard.count("events_dropped_invalid_name")
+        raise ValueError(f"{caller}() event name {shown(event_name + suffix)} cannot be sent: "
+                         f"{problem}")
     return event_name
+
+
+def valid_sources(event_name: str, attributes: Mapping[str, AttributeSource] | None,
+                  report: Callable[[str], None]) -> Mapping[str, AttributeSource] | None:
+    """``attributes`` without the names that cannot be sent; each one is reported."""
+    if not attributes:
+        return attributes
+    kept = {}
+    for key, source in attributes.items():
+        problem = name_problem(key)
+        if problem is None:
+            kept[key] = source
+        else:
+            guard.count("attributes_dropped")
+            report(f"event {event_name!r} drops attribute {shown(key)}: its name cannot be sent "
+                   f"({problem})")
+    return kept
 
 
 def _function_name(function: object) -> str:
@@ -120,6 +143,7 @@ def track_wrapper(
     """
     target: Any = getattr(function, "__func__", function)
     function_name = _function_name(function)
+    attributes = valid_sources(event_name, attributes, report or _warn_at_caller)
     plan = compile_attributes(event_name, attributes, signature_of(target), function_name,
                               report)
     recorder = TrackRecorder(
@@ -162,7 +186,8 @@ def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any])
     if _RESERVED.isdisjoint(values):
         for key, value in values.items():
             kind = type(value)
-            if type(key) is not str or not key or not (
+            if type(key) is not str or not key or len(key) > MAX_NAME_LENGTH or not (
+                    key.isascii() and "\x00" not in key) or not (
                     (kind is str and value.isascii() and len(value) <= MAX_STRING_LENGTH)
                     or (kind is int and _INT64_MIN <= value <= _INT64_MAX)
                     or kind is bool or kind is float):
@@ -171,10 +196,11 @@ def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any])
             into.update(values)
             return
     for key, value in values.items():
-        if not isinstance(key, str) or not key or key in _RESERVED:
+        problem = "the library sets it itself" if key in _RESERVED else name_problem(key)
+        if problem is not None:
             guard.dropped_attribute(
-                f"{event_name}:key", "otel_product_events: event %r drops an attribute whose "
-                "name is empty, not a string, or set by the library itself.", event_name)
+                f"{event_name}:key", "otel_product_events: event %r drops attribute %s: its "
+                "name cannot be sent (%s).", event_name, shown(key), problem)
             continue
         converted = to_attribute_value(value)
         if isinstance(converted, Unsupported):

@@ -13,6 +13,7 @@ from types import MappingProxyType, TracebackType
 from otel_product_events import guard
 from otel_product_events.attributes import AttributeValue
 from otel_product_events.instrument.values import Unsupported, to_attribute_value
+from otel_product_events.names import name_problem, shown
 
 _EMPTY: Mapping[str, AttributeValue] = MappingProxyType({})
 _current: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
@@ -79,6 +80,11 @@ def _clean(attributes: Mapping[str, object]) -> dict[str, AttributeValue]:
     for key, value in attributes.items():
         if not isinstance(key, str) or not key:
             raise TypeError(f"product_context() keys must be non-empty strings, got {key!r}")
+        problem = name_problem(key)
+        if problem is not None:
+            guard.dropped_attribute("context-key", "otel_product_events: product_context drops "
+                                    "%s: its name cannot be sent (%s).", shown(key), problem)
+            continue
         converted = to_attribute_value(value)
         if isinstance(converted, Unsupported):
             guard.dropped_attribute(

@@ -13,13 +13,15 @@ from typing import Final
 
 from opentelemetry.context import Context
 
-from otel_product_events import semconv
+from otel_product_events import guard, semconv
 from otel_product_events.attributes import AttributeValue
 from otel_product_events.catalog import policy
 from otel_product_events.ids import new_uuid7
 from otel_product_events.instrument.context import current as current_product_context
+from otel_product_events.names import MAX_NAME_LENGTH, name_problem, shown
 from otel_product_events.pipeline.bound import logger
 from otel_product_events.pipeline.flushing import EXIT_WINDOW, export_during_exit
+from otel_product_events.pipeline.sizing import LIMITS, event_size
 from otel_product_events.privacy.installation import installation_id
 
 
@@ -32,14 +34,64 @@ def new_attributes() -> dict[str, AttributeValue]:
 _UID: Final = semconv.LOG_RECORD_UID
 _INSTALLATION: Final = semconv.APP_INSTALLATION_ID
 
+# Names already checked (a program emits a few dozen distinct ones); bounded all the same.
+_GOOD_NAMES: set[str] = set()
+_MAX_GOOD_NAMES: Final = 4096
+# Upper bound of one attribute's bytes beyond its string value: a key of 256 characters of up
+# to 4 UTF-8 bytes each, and the framing.
+_KEY_AND_FRAMING: Final = 4 * MAX_NAME_LENGTH + 32
+
+
+def _name_ok(event_name: str) -> bool:
+    if event_name in _GOOD_NAMES:
+        return True
+    problem = name_problem(event_name)
+    if problem is None:
+        if len(_GOOD_NAMES) < _MAX_GOOD_NAMES:
+            _GOOD_NAMES.add(event_name)
+        return True
+    guard.count("events_dropped_invalid_name")
+    guard.warn("event-name", "otel_product_events: event %s is dropped: its name cannot be sent "
+               "(%s).", shown(event_name), problem)
+    return False
+
+
+def _surely_within(event_name: str, attributes: dict[str, AttributeValue], limit: int) -> bool:
+    # The common case, flat short values, without measuring each one.
+    chars = len(event_name)
+    for value in attributes.values():
+        kind = type(value)
+        if kind is str:
+            chars += len(value)  # type: ignore[arg-type]
+        elif kind is not int and kind is not float and kind is not bool:
+            return False
+    return 4 * chars + _KEY_AND_FRAMING * len(attributes) <= limit
+
+
+def _size_ok(event_name: str, attributes: dict[str, AttributeValue]) -> bool:
+    limit = LIMITS.max_event_bytes
+    if _surely_within(event_name, attributes, limit):
+        return True
+    size = event_size(event_name, attributes)
+    if size <= limit:
+        return True
+    guard.count("events_dropped_too_large")
+    guard.warn("event-too-large:" + event_name, "otel_product_events: event %s is dropped: its "
+               "name and attributes take %d bytes, over the limit of %d (max_event_size).",
+               shown(event_name), size, limit)
+    return False
+
 
 def emit_event(
     event_name: str, attributes: dict[str, AttributeValue], context: Context | None = None
 ) -> None:
     """Adds the per-event metadata to ``attributes`` (taking ownership) and emits the record.
 
-    ``context`` carries the span to correlate with; None means the current one.
+    ``context`` carries the span to correlate with; None means the current one. An event whose
+    name cannot be encoded, or larger than the per-event limit, is dropped alone and counted.
     """
+    if not _name_ok(event_name):
+        return
     now = time.time_ns()
     attributes[_UID] = new_uuid7(now)
     attributes[_INSTALLATION] = installation_id()
@@ -48,6 +100,8 @@ def emit_event(
         if allowed is None:
             return
         attributes = allowed
+    if not _size_ok(event_name, attributes):
+        return
     logger().emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)
     if EXIT_WINDOW.deadline is not None:
         export_during_exit()

@@ -40,6 +40,7 @@ from otel_product_events.ids import PrivateIdGenerator
 from otel_product_events.pipeline import exporters
 from otel_product_events.pipeline.accounting import left
 from otel_product_events.pipeline.flushing import flush, open_exit_window, start_worker, within
+from otel_product_events.pipeline.sizing import LIMITS
 from otel_product_events.privacy import consent, installation
 from otel_product_events.privacy.hashing import configure_hashing
 
@@ -92,6 +93,7 @@ def configure(
     catalog: Catalog | str | os.PathLike[str] | None = None,
     hash_algorithm: str | None = None,
     hash_key: str | bytes | None = None,
+    max_event_size: int | None = None,
 ) -> Setup:
     """Sets up export of product events, spans and usage pings for this application.
     Idempotent.
@@ -110,12 +112,19 @@ def configure(
     ``catalog`` (a :class:`Catalog` or a path; default ``OTEL_PRODUCT_EVENTS_CATALOG``) is put
     in force: only the events and attributes it declares are sent. ``hash_algorithm`` and
     ``hash_key`` override ``OTEL_PRODUCT_EVENTS_HASH_ALGORITHM``/``_HASH_KEY``.
+
+    ``max_event_size`` (bytes, default 256 KiB or ``OTEL_PRODUCT_EVENTS_MAX_EVENT_SIZE``): an
+    event whose name and encoded attributes take more is dropped when emitted, and counted.
     """
     if protocol is not None and protocol not in exporters.PROTOCOLS:
         raise ValueError(f"configure(protocol={protocol!r}): use one of "
                          f"{', '.join(exporters.PROTOCOLS)}")
     if shutdown_timeout is not None and not shutdown_timeout > 0:
         raise ValueError("configure(shutdown_timeout=...) must be a positive number of seconds")
+    if max_event_size is not None and not (type(max_event_size) is int and max_event_size > 0):
+        raise ValueError("configure(max_event_size=...) must be a positive number of bytes")
+    if max_event_size is not None:
+        LIMITS.max_event_bytes = max_event_size
     if installation_id is not None and not (isinstance(installation_id, str) and installation_id):
         raise ValueError("configure(installation_id=...) must be a non-empty string")
     if hash_algorithm is not None or hash_key is not None:
