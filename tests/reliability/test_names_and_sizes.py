@@ -3,7 +3,6 @@ never takes the good events of its batch with it."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
