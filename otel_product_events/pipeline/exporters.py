@@ -22,6 +22,7 @@ from otel_product_events.pipeline.accounting import (
     CountingLogExporter,
     CountingSpanExporter,
 )
+from otel_product_events.pipeline.batching import spot_refusals
 
 PROTOCOLS: Final = ("http/protobuf", "grpc")
 #: The OTel specification's default; ``opentelemetry-instrument`` setups bring their own.
@@ -100,6 +101,7 @@ def _exporter(signal: str, console: Callable[[], object], protocol: str, endpoin
         module, _, name = (grpc_class if protocol == "grpc" else http_class).partition(":")
         exporter_class = getattr(importlib.import_module(module), name)
         _private_jitter()
+        spot_refusals()
         return exporter_class(**_otlp_kwargs(endpoint, protocol, path, headers))
     return console() if "console" in names else None
 

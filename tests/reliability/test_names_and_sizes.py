@@ -116,7 +116,7 @@ def test_an_oversized_event_is_dropped_with_a_warning_naming_it(
     pe.emit("big.export", {"rows": tuple("x" * 4096 for _ in range(128))})  # ~512 KiB
     pe.emit("small.export", {"rows": ("x",)})
     assert captured.names() == ["small.export"]
-    assert pe.stats() == {"events_dropped_too_large": 1}
+    assert pe.stats()["events_dropped_too_large"] == 1
     assert "'big.export' is dropped" in caplog.text
     assert "over the limit of 262144" in caplog.text
 
