@@ -41,7 +41,8 @@ _refused = threading.local()  # exports run in the thread that logs their failur
 
 class _RefusalSpotter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.ERROR:
+        # Warnings too: a refusal retried until the deadline may end as DEADLINE_EXCEEDED.
+        if record.levelno >= logging.WARNING:
             try:
                 text = record.getMessage()
             except Exception:  # a malformed record is not ours to judge
