@@ -28,7 +28,7 @@ from otel_product_events.instrument.values import (
     to_attribute_value,
 )
 from otel_product_events.instrument.wrappers import Wrapper, build_wrapper, kind_of
-from otel_product_events.names import MAX_NAME_LENGTH, name_problem, shown
+from otel_product_events.names import name_problem, shown
 from otel_product_events.privacy.consent import SWITCH
 
 if TYPE_CHECKING:
@@ -177,6 +177,9 @@ def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> Non
 
 _RESERVED: Final = semconv.RESERVED_KEYS
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Keys already checked (a program uses a few hundred distinct ones); bounded all the same.
+_GOOD_KEYS: set[str] = set()
+_MAX_GOOD_KEYS: Final = 4096
 
 
 def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]) -> None:
@@ -186,8 +189,7 @@ def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any])
     if _RESERVED.isdisjoint(values):
         for key, value in values.items():
             kind = type(value)
-            if type(key) is not str or not key or len(key) > MAX_NAME_LENGTH or not (
-                    key.isascii() and "\x00" not in key) or not (
+            if type(key) is not str or key not in _GOOD_KEYS or not (
                     (kind is str and value.isascii() and len(value) <= MAX_STRING_LENGTH)
                     or (kind is int and _INT64_MIN <= value <= _INT64_MAX)
                     or kind is bool or kind is float):
@@ -210,3 +212,5 @@ def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any])
                     event_name, key, converted.reason)
             continue
         into[key] = converted
+        if len(_GOOD_KEYS) < _MAX_GOOD_KEYS:
+            _GOOD_KEYS.add(key)  # checked above: the next call may take the fast path
