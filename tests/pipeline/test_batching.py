@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
@@ -22,10 +22,9 @@ from tests.helpers import exported_records
 
 
 @pytest.fixture(autouse=True)
-def own_ledger(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def own_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
     """The exporters below count into a ledger of their own, not the process's pe.stats()."""
     monkeypatch.setattr(accounting, "LOGS", accounting.Ledger("log_records"))
-    yield
 
 
 def records_of(log_exporter: InMemoryLogRecordExporter, texts: Sequence[str]) -> list[
