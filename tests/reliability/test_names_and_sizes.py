@@ -3,6 +3,7 @@ never takes the good events of its batch with it."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -150,3 +151,19 @@ print(json.dumps([r.log_record.event_name for r in logs.get_finished_logs()]))
 """], cwd=REPO, env={**os.environ, "OTEL_PRODUCT_EVENTS_STRICT": "false"},
         capture_output=True, text=True, timeout=60, check=False))
     assert report == ["ok"]
+
+
+@pytest.mark.parametrize(("name", "problem"), [("x" * 257, "longer than 256"),
+                                               ("a\x00b", "NUL")])
+def test_a_catalog_declaring_a_name_that_cannot_be_sent_is_refused_at_load(
+    tmp_path: Path, name: str, problem: str
+) -> None:
+    catalog = tmp_path / "events.yaml"
+    catalog.write_text(json.dumps({"events": {
+        "fine.event": {"description": "d", "attributes": {name: {"type": "string",
+                                                                 "description": "d"}}},
+        name: {"description": "d"},
+    }}))
+    with pytest.raises(pe.CatalogError) as error:
+        pe.load_catalog(catalog)
+    assert str(error.value).count(problem) == 2
