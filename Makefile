@@ -2,18 +2,37 @@
 # Everything they need is installed here: a virtualenv in .venv (pinned by constraints.txt)
 # and the OpenTelemetry Collector built by collector-config/build.sh (cached per manifest).
 
-PYTHON ?= python3
+# Supported and tested: Python 3.10-3.13, from the machine's pyenv; one virtualenv each.
+# .venv is 3.11's (lint, demo, unit); .venv-3.10, .venv-3.12 and .venv-3.13 the others.
+PYENV_ROOT  ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+PYTHON_3.10 ?= $(PYENV_ROOT)/versions/3.10.13/bin/python
+PYTHON_3.11 ?= $(PYENV_ROOT)/versions/3.11.7/bin/python
+PYTHON_3.12 ?= $(PYENV_ROOT)/versions/3.12.1/bin/python
+PYTHON_3.13 ?= $(PYENV_ROOT)/versions/3.13.0/bin/python
+PYTHON ?= $(PYTHON_3.11)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+OTHER_VERSIONS := 3.10 3.12 3.13
+OTHER_STAMPS   := $(foreach v,$(OTHER_VERSIONS),.venv-$(v)/.installed)
+# The whole suite runs on every version; the exit test already runs each interpreter itself.
+# If the suite grows too slow for CI, narrow this to the interpreter-sensitive tests:
+# tests/pipeline tests/reliability tests/e2e tests/auto (exit, fork, delivery, zero-code).
+MATRIX_TESTS := --deselect tests/reliability/test_exit_on_every_python.py
 
-.PHONY: demo test lint unit bench field collector venv clean browser scale-demo test-scale
+.PHONY: demo test lint unit bench field collector venv venvs clean browser scale-demo test-scale
 
 demo: $(STAMP) collector
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP) collector lint
+# A missing interpreter's virtualenv fails the version tests instead of skipping them.
+test: export OTEL_PRODUCT_EVENTS_TEST_EVERY_PYTHON = 1
+test: $(STAMP) $(OTHER_STAMPS) collector lint
 	$(BIN)/python -m pytest
+	for v in $(OTHER_VERSIONS); do \
+		echo "== Python $$v"; \
+		.venv-$$v/bin/python -m pytest -q -p no:cacheprovider $(MATRIX_TESTS) || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -53,10 +72,17 @@ scale-demo: $(STAMP) collector
 
 venv: $(STAMP)
 
+venvs: $(STAMP) $(OTHER_STAMPS)
+
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+.venv-%/.installed: pyproject.toml constraints.txt
+	test -x .venv-$*/bin/python || $(PYTHON_$*) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info field-work
+	rm -rf $(VENV) .venv-3.* .mypy_cache .ruff_cache .pytest_cache *.egg-info field-work

@@ -20,6 +20,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 DEFAULT_SHUTDOWN_TIMEOUT_S = 2.0
+DEFAULT_MAX_EVENT_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class Settings:
     state_dir: Path
     shutdown_timeout_s: float
     strict: bool
+    #: Bytes one event may take (name and encoded attributes); larger ones are dropped.
+    max_event_bytes: int
 
 
 def parse_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -100,6 +103,8 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, ev.OTEL_PRODUCT_EVENTS_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT_S
         ),
         strict=parse_bool(env, ev.OTEL_PRODUCT_EVENTS_STRICT, False),
+        max_event_bytes=int(parse_positive_float(
+            env, ev.OTEL_PRODUCT_EVENTS_MAX_EVENT_SIZE, DEFAULT_MAX_EVENT_BYTES)),
     )
 
 

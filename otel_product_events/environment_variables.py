@@ -34,6 +34,14 @@ OTEL_PRODUCT_EVENTS_SHUTDOWN_TIMEOUT = "OTEL_PRODUCT_EVENTS_SHUTDOWN_TIMEOUT"
 Seconds the exit flush may take before the process exits anyway (default 2).
 """
 
+OTEL_PRODUCT_EVENTS_MAX_EVENT_SIZE = "OTEL_PRODUCT_EVENTS_MAX_EVENT_SIZE"
+"""
+.. envvar:: OTEL_PRODUCT_EVENTS_MAX_EVENT_SIZE
+
+Bytes one event may take, its name and encoded attributes (default 262144, i.e. 256 KiB); a
+larger event is dropped when emitted, counted and warned about.
+"""
+
 OTEL_PRODUCT_EVENTS_STRICT = "OTEL_PRODUCT_EVENTS_STRICT"
 """
 .. envvar:: OTEL_PRODUCT_EVENTS_STRICT

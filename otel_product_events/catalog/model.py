@@ -35,6 +35,7 @@ from typing import Any, Final
 
 from otel_product_events import semconv
 from otel_product_events.attributes import AttributeSource, count_of, hashed
+from otel_product_events.names import name_problem, shown
 
 #: Attribute types, spelled as in the OpenTelemetry semantic conventions (plus bytes and map,
 #: which log records may carry).
@@ -360,6 +361,9 @@ class _Validator:
                 self.problem(f"event names must be non-empty strings without surrounding "
                              f"spaces, got {quote(name)}")
                 continue
+            if (problem := name_problem(name)) is not None:
+                self.problem(f"event name {shown(name)} cannot be sent: {problem}")
+                continue
             spec = self.event(name, body)
             if spec is not None:
                 specs[name] = spec
@@ -430,6 +434,10 @@ class _Validator:
         for name, body in value.items():
             if not isinstance(name, str) or not name.strip():
                 self.problem(f"attribute names must be non-empty strings, got {quote(name)}",
+                             event=event, key="attributes")
+                continue
+            if (problem := name_problem(name)) is not None:
+                self.problem(f"attribute name {shown(name)} cannot be sent: {problem}",
                              event=event, key="attributes")
                 continue
             spec = self.attribute(event, name, body)

@@ -33,6 +33,7 @@ from otel_product_events.instrument.values import (
     to_attribute_value,
 )
 from otel_product_events.instrument.wrappers import Wrapper, build_wrapper, kind_of
+from otel_product_events.names import name_problem, shown
 from otel_product_events.privacy.consent import SWITCH
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class TrackedFunction(wrapt.FunctionWrapper[..., Any]):
         return self
 
 
-def _check_event_name(event_name: object, caller: str) -> str:
+def _check_event_name(event_name: object, caller: str, suffix: str = "") -> str:
     if callable(event_name) and not isinstance(event_name, str):
         raise TypeError(
             f"{caller}() needs an event name first: write @{caller}(\"thing.happened\"), "
@@ -108,7 +109,29 @@ def _check_event_name(event_name: object, caller: str) -> str:
         )
     if not isinstance(event_name, str) or not event_name.strip():
         raise TypeError(f"{caller}() event name must be a non-empty string, got {event_name!r}")
+    problem = name_problem(event_name + suffix)
+    if problem is not None:
+        guard.count("events_dropped_invalid_name")
+        raise ValueError(f"{caller}() event name {shown(event_name + suffix)} cannot be sent: "
+                         f"{problem}")
     return event_name
+
+
+def valid_sources(event_name: str, attributes: Mapping[str, AttributeSource] | None,
+                  report: Callable[[str], None]) -> Mapping[str, AttributeSource] | None:
+    """``attributes`` without the names that cannot be sent; each one is reported."""
+    if not attributes:
+        return attributes
+    kept = {}
+    for key, source in attributes.items():
+        problem = name_problem(key)
+        if problem is None:
+            kept[key] = source
+        else:
+            guard.count("attributes_dropped")
+            report(f"event {event_name!r} drops attribute {shown(key)}: its name cannot be sent "
+                   f"({problem})")
+    return kept
 
 
 def _function_name(function: object) -> str:
@@ -188,6 +211,7 @@ def track_recorder(
     ``sys.monitoring`` events instead of a wrapper (:mod:`otel_product_events.auto.monitoring`)."""
     target: Any = getattr(function, "__func__", function)
     function_name = _function_name(function)
+    attributes = valid_sources(event_name, attributes, report or _warn_at_caller)
     plan = compile_attributes(event_name, attributes, signature_of(target), function_name,
                               report)
     return TrackRecorder(
@@ -227,6 +251,9 @@ def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> Non
 
 _RESERVED: Final = semconv.RESERVED_KEYS
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Keys already checked (a program uses a few hundred distinct ones); bounded all the same.
+_GOOD_KEYS: set[str] = set()
+_MAX_GOOD_KEYS: Final = 4096
 
 
 def add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]) -> None:
@@ -247,7 +274,7 @@ def _add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]
     if type(values) is dict and _RESERVED.isdisjoint(values):
         for key, value in values.items():
             kind = type(value)
-            if type(key) is not str or not key or not (
+            if type(key) is not str or key not in _GOOD_KEYS or not (
                     (kind is str and value.isascii() and len(value) <= MAX_STRING_LENGTH)
                     or (kind is int and _INT64_MIN <= value <= _INT64_MAX)
                     or kind is bool or kind is float):
@@ -257,10 +284,12 @@ def _add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]
             return
     for raw_key, value in list(values.items()):
         key = plain_key(raw_key)
-        if key is None or key in _RESERVED:
+        problem = ("it is not a non-empty string" if key is None
+                   else "the library sets it itself" if key in _RESERVED else name_problem(key))
+        if key is None or problem is not None:
             guard.dropped_attribute(
-                f"{event_name}:key", "otel_product_events: event %r drops an attribute whose "
-                "name is empty, not a string, or set by the library itself.", event_name)
+                f"{event_name}:key", "otel_product_events: event %r drops attribute %s: its "
+                "name cannot be sent (%s).", event_name, shown(key), problem)
             continue
         converted = to_attribute_value(value)
         if isinstance(converted, Unsupported):
@@ -270,3 +299,5 @@ def _add_values(event_name: str, values: Mapping[str, Any], into: dict[str, Any]
                     event_name, key, converted.reason)
             continue
         into[key] = converted
+        if len(_GOOD_KEYS) < _MAX_GOOD_KEYS:
+            _GOOD_KEYS.add(key)  # checked above: the next call may take the fast path

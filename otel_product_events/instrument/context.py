@@ -17,6 +17,7 @@ from otel_product_events.instrument.values import (
     plain_key,
     to_attribute_value,
 )
+from otel_product_events.names import name_problem, shown
 
 _EMPTY: Mapping[str, AttributeValue] = MappingProxyType({})
 _current: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
@@ -88,17 +89,18 @@ def _clean(attributes: Mapping[str, object]) -> dict[str, AttributeValue]:
         guard.dropped_attribute("context", "otel_product_events: product_context drops its "
                                 "attributes: reading them raised %s.", type(error).__name__)
         return cleaned
-    for key, value in items:
-        name = plain_key(key)
-        if name is None:
-            guard.dropped_attribute("context:key", "otel_product_events: product_context drops "
-                                    "an attribute whose name is not a non-empty string.")
+    for raw_key, value in items:
+        key = plain_key(raw_key)
+        problem = "it is not a non-empty string" if key is None else name_problem(key)
+        if key is None or problem is not None:
+            guard.dropped_attribute("context-key", "otel_product_events: product_context drops "
+                                    "%s: its name cannot be sent (%s).", shown(key), problem)
             continue
         converted = to_attribute_value(value)
         if isinstance(converted, Unsupported):
             guard.dropped_attribute(
-                "context", "otel_product_events: product_context drops %r: %s.", name[:64],
+                "context", "otel_product_events: product_context drops %r: %s.", key[:64],
                 converted.reason)
             continue
-        cleaned[name] = converted
+        cleaned[key] = converted
     return cleaned

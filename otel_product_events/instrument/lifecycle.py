@@ -25,9 +25,15 @@ from otel_product_events.instrument.api import (
     _check_event_name,
     _function_name,
     add_values,
+    valid_sources,
 )
 from otel_product_events.instrument.events import emit_event, new_attributes
-from otel_product_events.instrument.extract import AttributePlan, compile_attributes, signature_of
+from otel_product_events.instrument.extract import (
+    AttributePlan,
+    _warn_at_caller,
+    compile_attributes,
+    signature_of,
+)
 from otel_product_events.instrument.tracking import end_span, record_outcome
 from otel_product_events.instrument.wrappers import build_wrapper, kind_of
 from otel_product_events.pipeline.bound import tracer
@@ -153,7 +159,7 @@ class track_lifecycle:
 
     def __init__(self, name: str, *, attributes: Mapping[str, Any] | None = None,
                  span: bool = True) -> None:
-        self._name = _check_event_name(name, "track_lifecycle")
+        self._name = _check_event_name(name, "track_lifecycle", ".completed")
         self._attributes = attributes
         self._with_span = span
         self._run: LifecycleRun | None = None
@@ -165,7 +171,8 @@ class track_lifecycle:
                             f"{type(function).__name__}")
         target: Any = getattr(function, "__func__", function)
         function_name = _function_name(function)
-        sources: Mapping[str, AttributeSource] | None = self._attributes
+        sources: Mapping[str, AttributeSource] | None = valid_sources(
+            self._name, self._attributes, _warn_at_caller)
         plan = compile_attributes(self._name, sources, signature_of(target), function_name)
         events = _LifecycleEvents(self._name, function_name,
                                   str(getattr(target, "__qualname__", function_name)),

@@ -3,9 +3,12 @@
 The OTel SDK drops the oldest record when a batch queue is full (logging about it once in a
 while), and forgets a batch whose export failed after its retries. Product analytics needs
 numbers instead. For the pipelines :func:`configure` builds, a :class:`Ledger` per signal counts
-records accepted by the processor, exported, failed and in flight; records dropped because the
-queue was full are what is left: ``accepted - exported - failed - queued - in flight``, exact
-whenever no record is being added at that very moment.
+records accepted by the processor, exported, failed, dropped as too large for any request, and
+in flight; records dropped because the queue was full are what is left: ``accepted - exported -
+failed - too large - queued - in flight``, exact whenever no record is being added at that very
+moment.
+
+The exporter wrappers here also cut each batch into requests that fit (:mod:`.batching`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
+from otel_product_events.pipeline.batching import Outcome, send_in_requests
+from otel_product_events.pipeline.sizing import MAX_REQUEST_BYTES, log_record_size, span_size
+
 
 class Ledger:
     """The counts of one signal's pipeline (``log_records`` or ``spans``)."""
@@ -34,6 +40,7 @@ class Ledger:
         self.accepted = 0
         self.exported = 0
         self.failed = 0
+        self.too_large = 0
         self.in_flight = 0
         self._queue_length: Callable[[], int] = lambda: 0
 
@@ -47,8 +54,10 @@ class Ledger:
     def snapshot(self) -> dict[str, int]:
         with self.lock:
             queued = self._queue_length()
-            dropped = self.accepted - self.exported - self.failed - queued - self.in_flight
+            dropped = (self.accepted - self.exported - self.failed - self.too_large - queued
+                       - self.in_flight)
             counts = {"exported": self.exported, "export_failed": self.failed,
+                      "dropped_too_large": self.too_large,
                       "dropped_queue_full": max(0, dropped), "queued": queued + self.in_flight}
         return {f"{self.signal}_{name}": value for name, value in counts.items() if value}
 
@@ -60,6 +69,13 @@ SPANS: Final = Ledger("spans")
 def snapshot() -> dict[str, int]:
     """The export counters of both signals (absent when zero)."""
     return {**LOGS.snapshot(), **SPANS.snapshot()}
+
+
+def left() -> dict[str, int]:
+    """Records accepted but not yet exported (queued or in flight), by signal; zeros absent."""
+    counts = {ledger.signal: ledger.snapshot().get(f"{ledger.signal}_queued", 0)
+              for ledger in (LOGS, SPANS)}
+    return {signal: count for signal, count in counts.items() if count}
 
 
 class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
@@ -89,31 +105,37 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
         super().on_end(span)
 
 
-def _settle(ledger: Ledger, count: int, succeeded: bool) -> None:
+def _settle(ledger: Ledger, count: int, outcome: Outcome) -> None:
     with ledger.lock:
         ledger.in_flight -= count
-        if succeeded:
-            ledger.exported += count
-        else:
-            ledger.failed += count
+        ledger.exported += outcome.exported
+        ledger.too_large += outcome.too_large
+        ledger.failed += count - outcome.exported - outcome.too_large  # an exception: all failed
 
 
 class CountingLogExporter(LogRecordExporter):
-    """Counts log records exported, and those whose export failed."""
+    """Sends each batch as requests that fit; counts log records exported, failed and too
+    large for any request."""
 
-    def __init__(self, exporter: LogRecordExporter) -> None:
+    def __init__(self, exporter: LogRecordExporter,
+                 max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
         self.exporter = exporter
+        self.max_request_bytes = max_request_bytes
+
+    def _send(self, part: Sequence[ReadableLogRecord]) -> bool:
+        return self.exporter.export(part) is LogRecordExportResult.SUCCESS
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         with LOGS.lock:
             LOGS.in_flight += len(batch)
-        succeeded = False
+        outcome = Outcome()
         try:
-            result = self.exporter.export(batch)
-            succeeded = result is LogRecordExportResult.SUCCESS
-            return result
+            send_in_requests(batch, log_record_size, self.max_request_bytes, self._send, outcome)
         finally:
-            _settle(LOGS, len(batch), succeeded)
+            _settle(LOGS, len(batch), outcome)
+        if outcome.exported == len(batch):
+            return LogRecordExportResult.SUCCESS
+        return LogRecordExportResult.FAILURE
 
     def shutdown(self) -> None:
         self.exporter.shutdown()  # type: ignore[no-untyped-call]
@@ -123,21 +145,27 @@ class CountingLogExporter(LogRecordExporter):
 
 
 class CountingSpanExporter(SpanExporter):
-    """Counts spans exported, and those whose export failed."""
+    """Sends each batch as requests that fit; counts spans exported, failed and too large for
+    any request."""
 
-    def __init__(self, exporter: SpanExporter) -> None:
+    def __init__(self, exporter: SpanExporter, max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
         self.exporter = exporter
+        self.max_request_bytes = max_request_bytes
+
+    def _send(self, part: Sequence[ReadableSpan]) -> bool:
+        return self.exporter.export(part) is SpanExportResult.SUCCESS
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         with SPANS.lock:
             SPANS.in_flight += len(spans)
-        succeeded = False
+        outcome = Outcome()
         try:
-            result = self.exporter.export(spans)
-            succeeded = result is SpanExportResult.SUCCESS
-            return result
+            send_in_requests(spans, span_size, self.max_request_bytes, self._send, outcome)
         finally:
-            _settle(SPANS, len(spans), succeeded)
+            _settle(SPANS, len(spans), outcome)
+        if outcome.exported == len(spans):
+            return SpanExportResult.SUCCESS
+        return SpanExportResult.FAILURE
 
     def shutdown(self) -> None:
         self.exporter.shutdown()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import random
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -13,12 +15,14 @@ from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExport
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 from otel_product_events import guard
+from otel_product_events.ids import PRIVATE_RANDOM
 from otel_product_events.pipeline.accounting import (
     CountingBatchLogRecordProcessor,
     CountingBatchSpanProcessor,
     CountingLogExporter,
     CountingSpanExporter,
 )
+from otel_product_events.pipeline.batching import spot_refusals
 
 PROTOCOLS: Final = ("http/protobuf", "grpc")
 #: The OTel specification's default; ``opentelemetry-instrument`` setups bring their own.
@@ -75,6 +79,20 @@ _SIGNALS: Final = {
 }
 
 
+# The OTLP exporters draw their retry jitter from the global random module (the HTTP one on every
+# export, even without a retry): that would move the application's seeded sequence. They get our
+# private generator instead; the module attribute is the only seam they offer.
+_JITTER_MODULES: Final = ("opentelemetry.exporter.otlp.common.http",
+                          "opentelemetry.exporter.otlp.proto.grpc.exporter")
+
+
+def _private_jitter() -> None:
+    for name in _JITTER_MODULES:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "random", None) is random:
+            module.random = PRIVATE_RANDOM  # type: ignore[attr-defined]
+
+
 def _exporter(signal: str, console: Callable[[], object], protocol: str, endpoint: str | None,
               headers: Mapping[str, str] | None) -> Any:
     variable, path, grpc_class, http_class = _SIGNALS[signal]
@@ -82,6 +100,8 @@ def _exporter(signal: str, console: Callable[[], object], protocol: str, endpoin
     if "otlp" in names:
         module, _, name = (grpc_class if protocol == "grpc" else http_class).partition(":")
         exporter_class = getattr(importlib.import_module(module), name)
+        _private_jitter()
+        spot_refusals()
         return exporter_class(**_otlp_kwargs(endpoint, protocol, path, headers))
     return console() if "console" in names else None
 

@@ -2,8 +2,10 @@
 and the exit window, in which events emitted by late exit code are still delivered.
 
 The SDK's ``force_flush`` ignores its timeout and an exporter may sit in retry backoff, so every
-wait here runs the flush in a daemon thread and stops waiting at the deadline: the caller (often
-the interpreter's exit) never waits longer than it asked.
+wait here hands the work to a worker thread and stops waiting at the deadline: the caller (often
+the interpreter's exit) never waits longer than it asked. That thread is started once per
+process, ahead of time (:func:`start_worker`, and again in a forked child): Python 3.12 refuses
+to start a thread while the interpreter shuts down, which is exactly when the last flush runs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from opentelemetry import _logs, metrics, trace
@@ -18,27 +21,104 @@ from opentelemetry import _logs, metrics, trace
 from otel_product_events import guard
 
 
-def within(timeout_s: float, work: Callable[[], object], name: str) -> bool:
-    """Runs ``work`` in a daemon thread and waits at most ``timeout_s``; True if it finished
-    in time and did not return False."""
-    outcome: list[bool] = []
+class _Job:
+    __slots__ = ("done", "name", "outcome", "work")
 
-    def run() -> None:
+    def __init__(self, work: Callable[[], object], name: str) -> None:
+        self.work = work
+        self.name = name
+        self.done = threading.Event()
+        self.outcome = False
+
+    def run(self) -> None:
         try:
-            outcome.append(work() is not False)
+            self.outcome = self.work() is not False
         except Exception as error:
-            outcome.append(False)
-            guard.internal_error(name, error)
+            guard.internal_error(self.name, error)
+        finally:
+            self.done.set()
 
-    worker = threading.Thread(target=run, name=f"otel_product_events.{name}", daemon=True)
-    worker.start()
-    worker.join(max(0.0, timeout_s))
-    return bool(outcome) and outcome[0]
+
+class _Worker:
+    """One daemon thread per process running flushes and shutdowns, one after the other."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.jobs: deque[_Job] = deque()
+        self.wake = threading.Event()
+        self.soon = False
+        self.pid = -1
+
+    def start(self) -> bool:
+        """Starts this process's thread unless it runs; False if it cannot be started."""
+        if self.pid == os.getpid():
+            return True
+        with self.lock:
+            if self.pid != os.getpid():
+                try:
+                    threading.Thread(target=self._run, args=(self.jobs, self.wake), daemon=True,
+                                     name="otel_product_events.worker").start()
+                except RuntimeError:  # interpreter shutdown (3.12), or out of threads
+                    return False
+                self.pid = os.getpid()
+        return True
+
+    def restart_in_child(self) -> None:
+        # The parent's thread does not exist in a forked child, nor do its jobs.
+        if self.pid != -1:
+            self.lock = threading.Lock()
+            self.jobs, self.wake, self.soon, self.pid = deque(), threading.Event(), False, -1
+            self.start()
+
+    def submit(self, job: _Job) -> bool:
+        if not self.start():
+            return False
+        self.jobs.append(job)
+        self.wake.set()
+        return True
+
+    def request_soon(self) -> None:
+        if self.start():
+            self.soon = True
+            self.wake.set()
+
+    def _run(self, jobs: deque[_Job], wake: threading.Event) -> None:
+        while True:
+            wake.wait()
+            wake.clear()
+            while jobs:
+                jobs.popleft().run()
+            if self.soon:
+                self.soon = False
+                _Job(_flush_logs, "export_soon").run()
+
+
+_worker = _Worker()
+os.register_at_fork(after_in_child=_worker.restart_in_child)
+
+
+def start_worker() -> None:
+    """Starts the worker thread now, while threads can still be started (at configure)."""
+    _worker.start()
+
+
+def within(timeout_s: float, work: Callable[[], object], name: str) -> bool:
+    """Runs ``work`` on the worker thread and waits at most ``timeout_s``; True if it finished
+    in time and did not return False."""
+    job = _Job(work, name)
+    if not _worker.submit(job):
+        job.run()  # no thread to be had: do it here, bounded by the exporter's own timeout
+    job.done.wait(max(0.0, timeout_s))
+    return job.done.is_set() and job.outcome
 
 
 def _flushes(providers: tuple[object, ...]) -> list[Callable[[], object]]:
     return [flush_one for provider in providers
             if callable(flush_one := getattr(provider, "force_flush", None))]
+
+
+def _flush_logs() -> bool:
+    return all(flush_one() is not False for flush_one in _flushes((_logs.get_logger_provider(),)))
 
 
 def flush(timeout: float = 5.0) -> bool:
@@ -59,43 +139,10 @@ def flush(timeout: float = 5.0) -> bool:
     return within(timeout, flush_all, "flush") if flushes else True
 
 
-class _SoonExporter:
-    """One daemon thread per process turning requests into log flushes; callers never wait."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.wanted = threading.Event()
-        self.pid = -1
-
-    def request(self) -> None:
-        if self.pid != os.getpid():  # first use, or a forked child: start this process's thread
-            with self.lock:
-                if self.pid != os.getpid():
-                    self.wanted = threading.Event()
-                    threading.Thread(target=self._run, args=(self.wanted,), daemon=True,
-                                     name="otel_product_events.export_soon").start()
-                    self.pid = os.getpid()
-        self.wanted.set()
-
-    @staticmethod
-    def _run(wanted: threading.Event) -> None:
-        while True:
-            wanted.wait()
-            wanted.clear()
-            for flush_one in _flushes((_logs.get_logger_provider(),)):
-                try:
-                    flush_one()
-                except Exception as error:
-                    guard.internal_error("export_soon", error)
-
-
-_soon = _SoonExporter()
-
-
 def export_soon() -> None:
     """Requests an export of the queued log records (a ``.started`` event must reach the
     collector even if the process is killed a moment later); returns at once."""
-    _soon.request()
+    _worker.request_soon()
 
 
 class _ExitWindow:
@@ -122,9 +169,8 @@ def export_during_exit() -> None:
     if deadline is None:
         return
     remaining = deadline - time.monotonic()
-    flushes = _flushes((_logs.get_logger_provider(),))
-    if remaining <= 0 or not flushes:
+    if remaining <= 0 or not _flushes((_logs.get_logger_provider(),)):
         guard.count("log_records_not_exported_at_exit")
         return
-    if not within(remaining, flushes[0], "export_during_exit"):
+    if not within(remaining, _flush_logs, "export_during_exit"):
         guard.count("log_records_not_exported_at_exit")

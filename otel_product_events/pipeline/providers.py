@@ -36,8 +36,11 @@ from otel_product_events import guard, semconv
 from otel_product_events.catalog.model import Catalog
 from otel_product_events.catalog.policy import enforce_catalog
 from otel_product_events.config import SETTINGS
+from otel_product_events.ids import PrivateIdGenerator
 from otel_product_events.pipeline import exporters
-from otel_product_events.pipeline.flushing import flush, open_exit_window, within
+from otel_product_events.pipeline.accounting import left
+from otel_product_events.pipeline.flushing import flush, open_exit_window, start_worker, within
+from otel_product_events.pipeline.sizing import LIMITS
 from otel_product_events.privacy import consent, installation
 from otel_product_events.privacy.hashing import configure_hashing
 
@@ -90,6 +93,7 @@ def configure(
     catalog: Catalog | str | os.PathLike[str] | None = None,
     hash_algorithm: str | None = None,
     hash_key: str | bytes | None = None,
+    max_event_size: int | None = None,
 ) -> Setup:
     """Sets up export of product events, spans and usage pings for this application.
     Idempotent.
@@ -108,12 +112,19 @@ def configure(
     ``catalog`` (a :class:`Catalog` or a path; default ``OTEL_PRODUCT_EVENTS_CATALOG``) is put
     in force: only the events and attributes it declares are sent. ``hash_algorithm`` and
     ``hash_key`` override ``OTEL_PRODUCT_EVENTS_HASH_ALGORITHM``/``_HASH_KEY``.
+
+    ``max_event_size`` (bytes, default 256 KiB or ``OTEL_PRODUCT_EVENTS_MAX_EVENT_SIZE``): an
+    event whose name and encoded attributes take more is dropped when emitted, and counted.
     """
     if protocol is not None and protocol not in exporters.PROTOCOLS:
         raise ValueError(f"configure(protocol={protocol!r}): use one of "
                          f"{', '.join(exporters.PROTOCOLS)}")
     if shutdown_timeout is not None and not shutdown_timeout > 0:
         raise ValueError("configure(shutdown_timeout=...) must be a positive number of seconds")
+    if max_event_size is not None and not (type(max_event_size) is int and max_event_size > 0):
+        raise ValueError("configure(max_event_size=...) must be a positive number of bytes")
+    if max_event_size is not None:
+        LIMITS.max_event_bytes = max_event_size
     if installation_id is not None and not (isinstance(installation_id, str) and installation_id):
         raise ValueError("configure(installation_id=...) must be a non-empty string")
     if hash_algorithm is not None or hash_key is not None:
@@ -134,7 +145,8 @@ def configure(
         resource = _resource(service_name, service_version, resource_attributes)
         installed_tracer = installed_logger = installed_meter = False
         if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
-            tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+            tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False,
+                                             id_generator=PrivateIdGenerator())
             exporter = span_exporter or exporters.span_exporter(chosen_protocol, endpoint, headers)
             if exporter is not None:
                 tracer_provider.add_span_processor(exporters.span_processor(exporter))
@@ -159,6 +171,8 @@ def configure(
             _owned.meter_provider = meter_provider
             installed_meter = True
         built = installed_tracer or installed_logger or installed_meter
+        if built:
+            start_worker()  # now: at exit it may be too late to start a thread (3.12)
         if built and not _owned.exit_hook_registered:
             atexit.register(_flush_at_exit)
             _flush_when_multiprocessing_children_exit()
@@ -230,12 +244,17 @@ def _flush_at_exit() -> None:
     :mod:`.flushing` delivers those within what is left of the timeout.
     """
     try:
-        deadline = open_exit_window(_owned.shutdown_timeout_s)
-        if not flush(max(0.0, deadline - time.monotonic())):
+        timeout = _owned.shutdown_timeout_s
+        deadline = open_exit_window(timeout)
+        flush(max(0.0, deadline - time.monotonic()))
+        # The ledger, not flush()'s answer, says what is left: after an explicit shutdown()
+        # the flush "fails" on providers that have nothing left to export.
+        remaining = left()
+        if remaining:
             _log.warning(
-                "otel_product_events: not every event was exported within %.1f s at exit; "
-                "the rest is dropped so the process can end (see shutdown_timeout).",
-                _owned.shutdown_timeout_s,
-            )
+                "otel_product_events: %s not exported within %.1f s at exit (collector slow or "
+                "unreachable?); dropped so the process can end (see shutdown_timeout).",
+                " and ".join(f"{count} {signal.replace('_', ' ')}"
+                             for signal, count in remaining.items()), timeout)
     except Exception as error:
         guard.internal_error("flush_at_exit", error)

@@ -12,8 +12,10 @@ def stats() -> dict[str, int]:
     "log_records_dropped_queue_full": 3, "attributes_dropped": 2}``.
 
     Export counters: ``*_exported``, ``*_export_failed`` (after the exporter's retries),
+    ``*_dropped_too_large`` (a record larger than any export request),
     ``*_dropped_queue_full`` (the oldest records, dropped while the queue was full) and
     ``*_queued`` (accepted, not yet exported), for ``log_records`` and ``spans``. Counters that
-    never moved are absent.
+    never moved are absent. Events refused at the call: ``events_dropped_invalid_name``,
+    ``events_dropped_too_large`` (over ``max_event_size``); attributes: ``attributes_dropped``.
     """
     return {**guard.snapshot(), **accounting.snapshot()}

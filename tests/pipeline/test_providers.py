@@ -148,7 +148,8 @@ print(json.dumps({"flushed": pe.flush(0.5)}))
     elapsed = time.monotonic() - started
     assert last_json_line(process) == {"flushed": False}
     assert elapsed < 8, elapsed  # interpreter start-up + 0.5 s flush + 1 s exit bound
-    assert "not every event was exported within 1.0 s at exit" in process.stderr
+    assert ("100 log records not exported within 1.0 s at exit (collector slow or unreachable?)"
+            "; dropped so the process can end" in process.stderr)
 
 
 def test_headers_variable_reaches_the_wire(silent_collector: SilentCollector) -> None:
