@@ -20,6 +20,10 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 DEFAULT_SHUTDOWN_TIMEOUT_S = 2.0
+DEFAULT_SPOOL_MAX_MIB = 50.0
+DEFAULT_SPOOL_MAX_AGE_DAYS = 7.0
+#: The spool of undelivered records, under the state directory (see ``pipeline/spool.py``).
+SPOOL_DIR_NAME = "spool"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,14 @@ class Settings:
     state_dir: Path
     shutdown_timeout_s: float
     strict: bool
+    #: False when OTEL_PRODUCT_EVENTS_SPOOL=false: undeliverable records are dropped (counted).
+    spool: bool = True
+    spool_max_bytes: int = int(DEFAULT_SPOOL_MAX_MIB * 2**20)
+    spool_max_age_s: float = DEFAULT_SPOOL_MAX_AGE_DAYS * 86400
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.state_dir / SPOOL_DIR_NAME
 
 
 def parse_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -100,6 +112,11 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, ev.OTEL_PRODUCT_EVENTS_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT_S
         ),
         strict=parse_bool(env, ev.OTEL_PRODUCT_EVENTS_STRICT, False),
+        spool=parse_bool(env, ev.OTEL_PRODUCT_EVENTS_SPOOL, True),
+        spool_max_bytes=int(parse_positive_float(
+            env, ev.OTEL_PRODUCT_EVENTS_SPOOL_MAX_MIB, DEFAULT_SPOOL_MAX_MIB) * 2**20),
+        spool_max_age_s=parse_positive_float(
+            env, ev.OTEL_PRODUCT_EVENTS_SPOOL_MAX_AGE_DAYS, DEFAULT_SPOOL_MAX_AGE_DAYS) * 86400,
     )
 
 

@@ -34,6 +34,10 @@ class Ledger:
         self.exported = 0
         self.failed = 0
         self.in_flight = 0
+        #: Records written to the spool instead (see spooling_exporter.py).
+        self.spooled = 0
+        #: Called before a record enters the queue, to spool the oldest of a full queue.
+        self.spill: Callable[[], None] | None = None
         self._queue_length: Callable[[], int] = lambda: 0
 
     def watch_queue(self, processor: object) -> None:
@@ -46,8 +50,10 @@ class Ledger:
     def snapshot(self) -> dict[str, int]:
         with self.lock:
             queued = self._queue_length()
-            dropped = self.accepted - self.exported - self.failed - queued - self.in_flight
+            dropped = (self.accepted - self.exported - self.failed - self.spooled - queued
+                       - self.in_flight)
             counts = {"exported": self.exported, "export_failed": self.failed,
+                      "spooled": self.spooled,
                       "dropped_queue_full": max(0, dropped), "queued": queued + self.in_flight}
         return {f"{self.signal}_{name}": value for name, value in counts.items() if value}
 
@@ -71,6 +77,8 @@ class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         with LOGS.lock:
             LOGS.accepted += 1
+        if LOGS.spill is not None:
+            LOGS.spill()
         super().on_emit(log_record)
 
 
@@ -85,6 +93,8 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
         if span.context is not None and span.context.trace_flags.sampled:
             with SPANS.lock:
                 SPANS.accepted += 1
+            if SPANS.spill is not None:
+                SPANS.spill()
         super().on_end(span)
 
 

@@ -36,7 +36,7 @@ from otel_product_events import guard, semconv
 from otel_product_events.catalog.model import Catalog
 from otel_product_events.catalog.policy import enforce_catalog
 from otel_product_events.config import SETTINGS
-from otel_product_events.pipeline import exporters
+from otel_product_events.pipeline import exit_report, exporters, spooling_exporter
 from otel_product_events.pipeline.flushing import flush, open_exit_window, within
 from otel_product_events.privacy import consent, installation
 from otel_product_events.privacy.hashing import configure_hashing
@@ -124,6 +124,7 @@ def configure(
         if _owned.setup is not None:
             return _owned.setup
         if not consent.SWITCH.on:
+            consent.forget_unsent()  # spool: #14
             _owned.setup = Setup(False, False, False, False, None)
             return _owned.setup
         if installation_id is not None:
@@ -159,6 +160,7 @@ def configure(
             _owned.meter_provider = meter_provider
             installed_meter = True
         built = installed_tracer or installed_logger or installed_meter
+        spooling_exporter.start_resend()  # spool: #14, the spool of earlier runs
         if built and not _owned.exit_hook_registered:
             atexit.register(_flush_at_exit)
             _flush_when_multiprocessing_children_exit()
@@ -231,11 +233,12 @@ def _flush_at_exit() -> None:
     """
     try:
         deadline = open_exit_window(_owned.shutdown_timeout_s)
-        if not flush(max(0.0, deadline - time.monotonic())):
-            _log.warning(
-                "otel_product_events: not every event was exported within %.1f s at exit; "
-                "the rest is dropped so the process can end (see shutdown_timeout).",
-                _owned.shutdown_timeout_s,
-            )
+        spooling_exporter.stop_resend(deadline)  # spool: #14
+        flushed = flush(max(0.0, spooling_exporter.flush_budget(deadline) - time.monotonic()))
+        if not flushed:
+            spooling_exporter.spool_at_exit(deadline)  # spool: #14
+        message = exit_report.exit_message(flushed, _owned.shutdown_timeout_s)
+        if message:
+            _log.warning(message)
     except Exception as error:
         guard.internal_error("flush_at_exit", error)

@@ -1,0 +1,32 @@
+"""The one line printed at exit when anything was left undelivered, saying exactly what became
+of it: spooled for the next run, dropped because the spool was full, or lost to the exit bound.
+Nothing is printed when everything was delivered (no false alarm)."""
+
+from __future__ import annotations
+
+from otel_product_events import guard
+from otel_product_events.config import SETTINGS
+from otel_product_events.pipeline import accounting
+
+
+def exit_message(flushed: bool, timeout_s: float) -> str | None:
+    """The exit line, or None when there is nothing to say."""
+    counts = {**guard.snapshot(), **accounting.snapshot()}
+    parts = []
+    events, spans = counts.get("log_records_spooled", 0), counts.get("spans_spooled", 0)
+    if events or spans:
+        what = _plural(events, "event") + (f" and {_plural(spans, 'span')}" if spans else "")
+        parts.append(f"{what} spooled to {SETTINGS.spool_dir} for the next run")
+    dropped = counts.get("log_records_spool_dropped", 0) + counts.get("spans_spool_dropped", 0)
+    if dropped:
+        parts.append(f"{dropped} dropped (spool full or expired; see "
+                     "OTEL_PRODUCT_EVENTS_SPOOL_MAX_MIB)")
+    left = counts.get("log_records_queued", 0) + counts.get("spans_queued", 0)
+    if left and not flushed:
+        parts.append(f"{left} not exported within {timeout_s:.1f} s at exit and dropped so the "
+                     "process can end (see shutdown_timeout)")
+    return "otel_product_events: " + "; ".join(parts) + "." if parts else None
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
