@@ -13,13 +13,16 @@ def exit_message(flushed: bool, timeout_s: float) -> str | None:
     """The exit line, or None when there is nothing to say."""
     counts = {**guard.snapshot(), **accounting.snapshot()}
     parts = []
-    events, spans = counts.get("log_records_spooled", 0), counts.get("spans_spooled", 0)
+    events_dropped = counts.get("log_records_spool_dropped", 0)
+    spans_dropped = counts.get("spans_spool_dropped", 0)
+    # What this run spooled and is still there (a spool full drops the oldest right away).
+    events = max(0, counts.get("log_records_spooled", 0) - events_dropped)
+    spans = max(0, counts.get("spans_spooled", 0) - spans_dropped)
     if events or spans:
         what = _plural(events, "event") + (f" and {_plural(spans, 'span')}" if spans else "")
         parts.append(f"{what} spooled to {SETTINGS.spool_dir} for the next run")
-    dropped = counts.get("log_records_spool_dropped", 0) + counts.get("spans_spool_dropped", 0)
-    if dropped:
-        parts.append(f"{dropped} dropped (spool full or expired; see "
+    if events_dropped or spans_dropped:
+        parts.append(f"{events_dropped + spans_dropped} dropped (spool full or expired; see "
                      "OTEL_PRODUCT_EVENTS_SPOOL_MAX_MIB)")
     left = counts.get("log_records_queued", 0) + counts.get("spans_queued", 0)
     if left and not flushed:
