@@ -105,9 +105,13 @@ def start(spool: Spool, senders: dict[str, Sender]) -> None:
             return
         if not LOCKS_AVAILABLE or not senders or _state.stop.is_set():
             return
-        _state.thread = threading.Thread(target=_run, args=(spool, senders), daemon=True,
-                                         name="otel_product_events.resend")
-        _state.thread.start()
+        thread = threading.Thread(target=_run, args=(spool, senders), daemon=True,
+                                  name="otel_product_events.resend")
+        try:
+            thread.start()
+        except RuntimeError:
+            return  # interpreter shutting down: the next run sends the spool
+        _state.thread = thread
 
 
 def stop(timeout_s: float) -> None:

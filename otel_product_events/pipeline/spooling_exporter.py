@@ -199,8 +199,11 @@ class _Spooler(Generic[T]):
             with self.lock:
                 if self.overflow_pid != os.getpid():
                     self.overflow_wanted = threading.Event()
-                    threading.Thread(target=self._write_overflow, daemon=True,
-                                     name=f"otel_product_events.spool.{self.signal}").start()
+                    try:
+                        threading.Thread(target=self._write_overflow, daemon=True,
+                                         name=f"otel_product_events.spool.{self.signal}").start()
+                    except RuntimeError:
+                        return  # interpreter shutting down: the exit hook spools the overflow
                     self.overflow_pid = os.getpid()
         self.overflow_wanted.set()
 

@@ -298,3 +298,20 @@ def test_with_the_spool_switched_off_nothing_is_written(ports: list[int], tmp_pa
     stats, _ = spool_offline(state, ports, 300, {"OTEL_PRODUCT_EVENTS_SPOOL": "false"})
     assert "log_records_spooled" not in stats
     assert not (state / "spool").exists()
+
+
+def test_over_grpc_the_spool_is_written_and_sent_the_same_way(
+    collector_binary: Path, ports: list[int], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    grpc_endpoint = f"http://127.0.0.1:{ports[0]}"
+    env = {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(state), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+    stats = last_json_line(run_python(SPOOLING_APP, env, args=[grpc_endpoint, "1000"]))
+    assert stats["log_records_spooled"] == 1000, stats
+    with run_collector(collector_binary, [BASE_CONFIG], data_dir=tmp_path / "data",
+                       ports=ports) as collector:
+        next_run = last_json_line(run_python(NEXT_RUN_APP, env, args=[grpc_endpoint,
+                                                                       str(state)]))
+        collector.stop()
+    assert next_run.get("log_records_sent_from_spool") == 1000, next_run
+    assert len(uids(tmp_path / "data")) == 1000
