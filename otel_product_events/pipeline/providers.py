@@ -235,8 +235,7 @@ def _flush_at_exit() -> None:
         deadline = open_exit_window(_owned.shutdown_timeout_s)
         spooling_exporter.stop_resend(deadline)  # spool: #14
         flushed = flush(max(0.0, spooling_exporter.flush_budget(deadline) - time.monotonic()))
-        if not flushed:
-            spooling_exporter.spool_at_exit(deadline)  # spool: #14
+        spooling_exporter.spool_at_exit(deadline)  # spool: #14, what is still undelivered
         message = exit_report.exit_message(flushed, _owned.shutdown_timeout_s)
         if message:
             _log.warning(message)

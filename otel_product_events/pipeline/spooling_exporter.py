@@ -37,6 +37,8 @@ from otel_product_events.privacy import consent
 
 #: After a failed export, batches are spooled without trying the network for this long.
 OFFLINE_S: Final = 10.0
+#: Offline, records are written once a batch is full or this many seconds passed.
+HOLD_S: Final = 30.0
 #: After a successful export, the spool is looked at (one listdir) at most this often.
 RESEND_CHECK_S: Final = 1.0
 #: Encoding cost and size per record assumed until measured (~15-65 µs, ~170 bytes measured).
@@ -77,14 +79,20 @@ class _Spooler(Generic[T]):
         self.batch_processor: Any = None
         self.batch_size = 512
         self.overflow: deque[T] = deque()
+        self.held: list[T] = []  # offline: records waiting to fill a spool file
+        self.held_since = 0.0
         self.overflow_wanted = threading.Event()
         self.overflow_pid = -1
 
     # -- the exporter interface --------------------------------------------------------------
 
     def export_batch(self, batch: Sequence[T], success: object) -> object:
-        if time.monotonic() < self.offline_until or self.exit_deadline is not None:
+        if self.exit_deadline is not None:
             return success if self._spool_uncounted(batch) else self._failure()
+        if time.monotonic() < self.offline_until:
+            self._hold(batch)
+            return success
+        self._write_held()  # older than this batch: on disk first
         with self.lock:
             self.current, self.current_spooled = batch, None
         result = self._failure()
@@ -128,6 +136,28 @@ class _Spooler(Generic[T]):
 
     def _failure(self) -> object:
         raise NotImplementedError
+
+    def _hold(self, batch: Sequence[T]) -> None:
+        # Offline, a slow trickle would make one tiny file per schedule delay: records are
+        # held (counted in flight) until a batch is full or HOLD_S passed, then written at once.
+        now = time.monotonic()
+        with self.ledger.lock:
+            self.ledger.in_flight += len(batch)
+        with self.lock:
+            self.held.extend(batch)
+            if not self.held_since:
+                self.held_since = now
+            full = len(self.held) >= self.batch_size or now - self.held_since >= HOLD_S
+        if full:
+            self._write_held()
+
+    def _write_held(self) -> None:
+        with self.lock:
+            held, self.held, self.held_since = self.held, [], 0.0
+        if held:
+            with self.ledger.lock:
+                self.ledger.in_flight -= len(held)
+            self._spool_uncounted(held)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -226,8 +256,9 @@ class _Spooler(Generic[T]):
 
     def pending(self) -> int:
         current = self.current
-        return (len(self.queue) if self.queue is not None else 0) + len(self.overflow) + (
-            len(current) if current is not None and self.current_spooled is None else 0)
+        return (len(self.queue) if self.queue is not None else 0) + len(self.overflow) + len(
+            self.held) + (len(current) if current is not None and self.current_spooled is None
+                          else 0)
 
     def capacity(self) -> int:
         """About how many records the spool holds when full."""
@@ -259,6 +290,7 @@ class _Spooler(Generic[T]):
                     with self.ledger.lock:
                         self.ledger.in_flight -= len(current)
                         self.ledger.spooled += len(current)
+        self._write_held()
         queue, batch_processor = self.queue, self.batch_processor
         if queue is None:
             self._drain_overflow(deadline)
@@ -450,7 +482,8 @@ def flush_budget(deadline: float) -> float:
 
 
 def spool_at_exit(deadline: float) -> None:
-    """Writes what is still undelivered to the spool, within ``deadline``."""
+    """Writes what is still undelivered to the spool, within ``deadline`` (nothing when the
+    exit flush delivered everything)."""
     with _registry.lock:
         spoolers = list(_registry.spoolers)
     for spooler in spoolers:

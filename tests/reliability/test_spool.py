@@ -315,3 +315,32 @@ def test_over_grpc_the_spool_is_written_and_sent_the_same_way(
         collector.stop()
     assert next_run.get("log_records_sent_from_spool") == 1000, next_run
     assert len(uids(tmp_path / "data")) == 1000
+
+
+def test_spans_of_tracked_calls_are_spooled_and_sent_like_events(
+    collector_binary: Path, ports: list[int], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    env = {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(state)}
+    stats = last_json_line(run_python("""
+import atexit, json, sys
+import otel_product_events as pe
+
+atexit.register(lambda: print(json.dumps(pe.stats()), flush=True))
+pe.configure(service_name="tracked", endpoint=sys.argv[1])
+
+@pe.track("report.built")
+def build():
+    pass
+
+for _ in range(200):
+    build()
+""", env, args=[endpoint(ports)]))
+    assert (stats["spans_spooled"], stats["log_records_spooled"]) == (200, 200), stats
+    with run_collector(collector_binary, [BASE_CONFIG], data_dir=tmp_path / "data",
+                       ports=ports) as collector:
+        next_run = last_json_line(run_python(NEXT_RUN_APP, env, args=[endpoint(ports),
+                                                                       str(state)]))
+        collector.stop()
+    assert next_run.get("spans_sent_from_spool") == 200, next_run
+    assert next_run.get("log_records_sent_from_spool") == 200, next_run
