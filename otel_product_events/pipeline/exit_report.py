@@ -24,6 +24,9 @@ def exit_message(flushed: bool, timeout_s: float) -> str | None:
     if events_dropped or spans_dropped:
         parts.append(f"{events_dropped + spans_dropped} dropped (spool full or expired; see "
                      "OTEL_PRODUCT_EVENTS_SPOOL_MAX_MIB)")
+    failed = counts.get("log_records_export_failed", 0) + counts.get("spans_export_failed", 0)
+    if failed:
+        parts.append(f"{failed} lost (export failed and not spooled)")
     left = counts.get("log_records_queued", 0) + counts.get("spans_queued", 0)
     if left and not flushed:
         parts.append(f"{left} not exported within {timeout_s:.1f} s at exit and dropped so the "

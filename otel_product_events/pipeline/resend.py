@@ -144,6 +144,9 @@ def _run(spool: Spool, senders: dict[str, Sender]) -> None:
                 _send_all(spool, senders)
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+    except OSError as error:  # an unreadable state dir: the spool waits
+        guard.warn("spool-unreadable", "otel_product_events: cannot send the spool in %s (%s).",
+                   spool.directory, type(error).__name__)
     except Exception as error:
         guard.internal_error("resend", error)
 

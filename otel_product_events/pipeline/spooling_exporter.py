@@ -162,7 +162,8 @@ class _Spooler(Generic[T]):
     # -- writing -----------------------------------------------------------------------------
 
     def _write(self, batch: Sequence[T]) -> bool:
-        """Writes one batch to the spool; False if it could not (consent, time, disk)."""
+        """Writes one batch to the spool; False if it could not (consent, time, disk). True
+        also when the spool dropped it at once (larger than the whole spool: counted there)."""
         if not batch or not consent.SWITCH.on:
             return False
         deadline = self.exit_deadline
@@ -172,10 +173,13 @@ class _Spooler(Generic[T]):
         try:
             started = time.monotonic()
             payload = self.encode(batch)
-            written = self.spool.write(self.signal, payload, len(batch)) is not None
+            self.spool.write(self.signal, payload, len(batch))
             self.cost_per_record_s = (time.monotonic() - started) / len(batch)
             self.bytes_per_record = max(1, len(payload) // len(batch))
-            return written
+            return True
+        except OSError as error:  # an unwritable state dir, a full disk: not our bug
+            _spool_unwritable(self.spool, error)
+            return False
         except Exception as error:
             guard.internal_error("spool_write", error)
             return False
@@ -313,9 +317,19 @@ class _Spooler(Generic[T]):
             return None
         try:
             return self.spool.write(self.signal, self.encode(batch), len(batch))
+        except OSError as error:
+            _spool_unwritable(self.spool, error)
+            return None
         except Exception as error:
             guard.internal_error("spool_write", error)
             return None
+
+
+def _spool_unwritable(spool: Spool, error: OSError) -> None:
+    guard.count("spool_write_errors")
+    guard.warn("spool-unwritable", "otel_product_events: cannot write the spool in %s (%s); "
+               "undeliverable events are dropped and counted.", spool.directory,
+               type(error).__name__)
 
 
 def _unlink(path: Path) -> bool:

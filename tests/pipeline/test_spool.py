@@ -12,7 +12,8 @@ import pytest
 
 from otel_product_events import guard
 from otel_product_events.pipeline.spool import HEADER_SIZE, CorruptSpoolFile, Spool
-from tests.helpers import run_python
+from otel_product_events.testing.collector import free_ports
+from tests.helpers import last_json_line, run_python
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +98,24 @@ import otel_product_events as pe
 pe.set_enabled(False)
 """, {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path)})
     assert not spool_dir.exists()
+
+
+def test_an_unwritable_state_dir_costs_the_spool_not_the_app(tmp_path: Path) -> None:
+    """The state dir is a plain file: nothing can be spooled; the app exits normally, even in
+    strict mode, and the loss is counted."""
+    (tmp_path / "not-a-dir").write_text("")
+    process = run_python("""
+import atexit, json, sys
+import otel_product_events as pe
+atexit.register(lambda: print(json.dumps(pe.stats()), flush=True))
+pe.configure(endpoint=sys.argv[1])
+for i in range(100):
+    pe.emit("offline.work")
+""", {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path / "not-a-dir"),
+      "OTEL_PRODUCT_EVENTS_STRICT": "true", "OTEL_PRODUCT_EVENTS_SHUTDOWN_TIMEOUT": "0.5"},
+        args=[f"http://127.0.0.1:{free_ports(1)[0]}"])
+    stats = last_json_line(process)
+    assert stats.get("spool_write_errors", 0) >= 1, stats
+    assert "log_records_spooled" not in stats
+    assert "Traceback" not in process.stderr, process.stderr
+    assert "100 not exported within 0.5 s at exit and dropped" in process.stderr
