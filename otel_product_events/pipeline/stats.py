@@ -14,6 +14,8 @@ def stats() -> dict[str, int]:
     Export counters: ``*_exported``, ``*_export_failed`` (after the exporter's retries),
     ``*_dropped_queue_full`` (the oldest records, dropped while the queue was full) and
     ``*_queued`` (accepted, not yet exported), for ``log_records`` and ``spans``. Counters that
-    never moved are absent.
+    never moved are absent. The offline spool adds ``*_spooled`` (kept on disk for a later run),
+    ``*_sent_from_spool`` and ``*_spool_dropped`` (size or age bound) and
+    ``spool_files_corrupt``; see the README's "Spool" section for how the books balance.
     """
     return {**guard.snapshot(), **accounting.snapshot()}
