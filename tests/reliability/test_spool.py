@@ -344,3 +344,12 @@ for _ in range(200):
         collector.stop()
     assert next_run.get("spans_sent_from_spool") == 200, next_run
     assert next_run.get("log_records_sent_from_spool") == 200, next_run
+
+
+def test_a_run_that_delivered_everything_prints_no_exit_line(
+    collector: RunningCollector, tmp_path: Path
+) -> None:
+    process = run_python(SPOOLING_APP, {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path)},
+                         args=[collector.http_endpoint, "300"])
+    assert last_json_line(process).get("log_records_exported") == 300
+    assert "otel_product_events:" not in process.stderr, process.stderr
