@@ -202,7 +202,12 @@ def shutdown(timeout: float | None = None) -> bool:
             provider.shutdown()
         return True
 
-    return within(limit, shut_down_all, "shutdown")
+    deadline = time.monotonic() + limit
+    done = within(max(0.0, spooling_exporter.flush_budget(deadline) - time.monotonic()),
+                  shut_down_all, "shutdown")
+    if not done:
+        spooling_exporter.spool_at_exit(deadline)  # spool: #14, what shutdown could not send
+    return done
 
 
 class _ChildHook:

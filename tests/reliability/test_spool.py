@@ -353,3 +353,23 @@ def test_a_run_that_delivered_everything_prints_no_exit_line(
                          args=[collector.http_endpoint, "300"])
     assert last_json_line(process).get("log_records_exported") == 300
     assert "otel_product_events:" not in process.stderr, process.stderr
+
+
+def test_an_explicit_shutdown_with_the_collector_down_spools_within_its_timeout(
+    ports: list[int], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    report = last_json_line(run_python("""
+import json, sys, time
+import otel_product_events as pe
+pe.configure(endpoint=sys.argv[1])
+for i in range(2000):
+    pe.emit("offline.work", {"seq": i})
+started = time.monotonic()
+done = pe.shutdown(1.0)
+print(json.dumps({"done": done, "seconds": time.monotonic() - started, **pe.stats()}))
+""", {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(state)}, args=[endpoint(ports)]))
+    assert report["done"] is False  # not exported...
+    assert report["seconds"] < 1.5, report
+    assert report["log_records_spooled"] == 2000, report  # ...but kept for the next run
+    assert spooled_records(state) == 2000
