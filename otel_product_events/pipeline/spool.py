@@ -116,29 +116,24 @@ class Spool:
     def read(self, path: Path) -> Entry:
         """Reads one file back; raises :class:`CorruptSpoolFile` or ``FileNotFoundError``."""
         data = path.read_bytes()
-        if len(data) < HEADER_SIZE:
-            raise CorruptSpoolFile("truncated header")
-        magic, version, code, _, records, created_ms, length, crc = _HEADER.unpack_from(data)
-        if magic != MAGIC:
-            raise CorruptSpoolFile("not a spool file")
-        if version != VERSION:
-            raise CorruptSpoolFile(f"format version {version}")
+        signal, records, created_ms, length, crc = _parse_header(data)
         payload = data[HEADER_SIZE:]
-        if code not in SIGNALS or len(payload) != length or zlib.crc32(payload) != crc:
+        if len(payload) != length or zlib.crc32(payload) != crc:
             raise CorruptSpoolFile("truncated or garbled payload")
-        return Entry(path, SIGNALS[code], records, created_ms / 1000, payload)
+        return Entry(path, signal, records, created_ms / 1000, payload)
 
     def drop(self, path: Path) -> None:
         """Deletes a file that will not be sent, counting its records as dropped."""
         try:
-            entry = self.read(path)
+            with path.open("rb") as handle:  # the header says how many: no need to read on
+                signal, records, *_ = _parse_header(handle.read(HEADER_SIZE))
         except FileNotFoundError:
             return
         except CorruptSpoolFile:
             self.discard_corrupt(path)
             return
         if _unlink(path):
-            guard.count(f"{entry.signal}_spool_dropped", entry.records)
+            guard.count(f"{signal}_spool_dropped", records)
 
     def discard_corrupt(self, path: Path) -> None:
         if _unlink(path):
@@ -164,6 +159,20 @@ class Spool:
                     _unlink(path)
             except FileNotFoundError:
                 pass
+
+
+def _parse_header(data: bytes) -> tuple[str, int, int, int, int]:
+    """(signal, records, created_ms, payload length, crc) of a file starting with ``data``."""
+    if len(data) < HEADER_SIZE:
+        raise CorruptSpoolFile("truncated header")
+    magic, version, code, _, records, created_ms, length, crc = _HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise CorruptSpoolFile("not a spool file")
+    if version != VERSION:
+        raise CorruptSpoolFile(f"format version {version}")
+    if code not in SIGNALS:
+        raise CorruptSpoolFile(f"signal {code}")
+    return SIGNALS[code], records, created_ms, length, crc
 
 
 def _unlink(path: Path) -> bool:
