@@ -38,8 +38,13 @@ BYTES_PER_S: Final = 1 << 20
 STOP_WAIT_S: Final = 0.5
 LOCK_NAME: Final = ".send.lock"
 
-#: Sends one encoded request; True when the collector accepted it.
-Sender = Callable[[bytes], bool]
+ACCEPTED: Final = "accepted"
+#: The collector will never take this request (malformed, too large): retrying cannot help.
+REJECTED: Final = "rejected"
+RETRY_LATER: Final = "retry later"
+
+#: Sends one encoded request; answers ACCEPTED, REJECTED or RETRY_LATER.
+Sender = Callable[[bytes], str]
 
 
 def sender_for(signal: str, exporter: object) -> Sender | None:
@@ -53,8 +58,11 @@ def sender_for(signal: str, exporter: object) -> Sender | None:
         if not callable(getattr(client, "export", None)):
             return None
 
-        def send_http(payload: bytes) -> bool:
-            return bool(client.export(payload).success)
+        def send_http(payload: bytes) -> str:
+            result = client.export(payload)
+            if result.success:
+                return ACCEPTED
+            return REJECTED if result.status_code in (400, 413) else RETRY_LATER
 
         return send_http
     if module.startswith("opentelemetry.exporter.otlp.proto.grpc"):
@@ -71,18 +79,19 @@ def _grpc_sender(signal: str, exporter: Any) -> Sender:
     request: Any = ExportLogsServiceRequest if signal == "log_records" else \
         ExportTraceServiceRequest
 
-    def send_grpc(payload: bytes) -> bool:
+    def send_grpc(payload: bytes) -> str:
         import grpc  # type: ignore[import-untyped]
 
         client = exporter._client
         if client is None or exporter._shutdown:
-            return False
+            return RETRY_LATER
         try:
             client.Export(request=request.FromString(payload), metadata=exporter._headers,
                           timeout=exporter._timeout)
-        except grpc.RpcError:
-            return False
-        return True
+        except grpc.RpcError as error:
+            invalid = error.code() == grpc.StatusCode.INVALID_ARGUMENT
+            return REJECTED if invalid else RETRY_LATER
+        return ACCEPTED
 
     return send_grpc
 
@@ -120,15 +129,6 @@ def stop(timeout_s: float) -> None:
     thread = _state.thread
     if thread is not None and _state.sending.is_set():
         thread.join(max(0.0, min(timeout_s, STOP_WAIT_S)))
-
-
-def wait(timeout_s: float) -> bool:
-    """Waits for the current sending pass to end (for tests and short scripts)."""
-    thread = _state.thread
-    if thread is not None:
-        thread.join(timeout_s)
-        return not thread.is_alive()
-    return True
 
 
 def _run(spool: Spool, senders: dict[str, Sender]) -> None:
@@ -175,14 +175,18 @@ def _send_all(spool: Spool, senders: dict[str, Sender]) -> None:
                 return
             _state.sending.set()
             try:
-                accepted = sender(entry.payload)
-                if accepted:
+                answer = sender(entry.payload)
+                if answer == ACCEPTED:
                     spool.remove_sent(entry)
-                    progressed = True
+                elif answer == REJECTED:
+                    guard.warn("spool-rejected", "otel_product_events: the collector refused a "
+                               "spooled request for good; dropped (counted).")
+                    spool.drop(path)
             finally:
                 _state.sending.clear()
-            if not accepted:
+            if answer == RETRY_LATER:
                 return  # the collector is still away; the spool waits for a later try
+            progressed = True
             sent_bytes += len(entry.payload)
         if not progressed:
             return  # empty, or only files no exporter of this process can send

@@ -373,3 +373,19 @@ print(json.dumps({"done": done, "seconds": time.monotonic() - started, **pe.stat
     assert report["seconds"] < 1.5, report
     assert report["log_records_spooled"] == 2000, report  # ...but kept for the next run
     assert spooled_records(state) == 2000
+
+
+def test_a_spooled_request_the_collector_refuses_for_good_is_dropped_not_retried_forever(
+    collector: RunningCollector, ports: list[int], tmp_path: Path
+) -> None:
+    """Intact on disk (the checksum holds) but not OTLP: the collector answers 400; the file
+    is dropped and counted, and the good file after it is still sent."""
+    state = tmp_path / "state"
+    Spool(state / "spool", 1 << 20, 3600).write("log_records", b"\xff" * 64, 7)
+    spool_offline(state, ports, 100)
+    stats = last_json_line(run_python(NEXT_RUN_APP, {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(state)},
+                                      args=[collector.http_endpoint, str(state)]))
+    collector.stop()
+    assert stats.get("log_records_spool_dropped") == 7, stats
+    assert stats.get("log_records_sent_from_spool") == 100, stats
+    assert len(uids(collector.data_dir)) == 100
