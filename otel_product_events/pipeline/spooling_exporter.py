@@ -207,7 +207,9 @@ class _Spooler(Generic[T]):
         if not isinstance(queue, deque) or not isinstance(size, int) or queue.maxlen is None:
             return  # SDK internals moved: records of a full queue are dropped (and counted)
         self.queue, self.batch_processor, self.batch_size = queue, batch_processor, size
-        self.overflow = deque(maxlen=queue.maxlen)
+        # Bounded too (the queue's memory bound must hold): if the writer falls behind, the
+        # oldest overflow records go, counted as dropped_queue_full.
+        self.overflow = deque(maxlen=4 * size)
         self.ledger.watch_queue(processor)
         queue_length = self.ledger._queue_length
         self.ledger._queue_length = lambda: queue_length() + len(self.overflow)
