@@ -6,7 +6,8 @@ the oldest records of a full queue (instead of the SDK dropping them); and, at e
 in flight and what is still queued when the collector did not take them within the exit bound.
 After a failure the wrapper stays *offline* for :data:`OFFLINE_S`: batches go straight to disk
 instead of waiting out the exporter's retries again, so the queue drains during an outage and
-little is left to write at exit.
+little is left to write at exit (a slow trickle is held until a batch is full or
+:data:`HOLD_S` passed, so that an outage does not make one tiny file per schedule delay).
 
 Accounting (the ledger of :mod:`.accounting`): a spooled record moves from ``failed`` (or from
 the queue) to ``spooled``, so ``accepted = exported + export_failed + spooled +
