@@ -389,3 +389,24 @@ def test_a_spooled_request_the_collector_refuses_for_good_is_dropped_not_retried
     assert stats.get("log_records_spool_dropped") == 7, stats
     assert stats.get("log_records_sent_from_spool") == 100, stats
     assert len(uids(collector.data_dir)) == 100
+
+
+def test_a_batch_the_exporter_gave_up_on_is_spooled_while_the_process_runs(
+    ports: list[int], tmp_path: Path
+) -> None:
+    """Not only at exit: once the exporter's retries are exhausted, the batch goes to disk."""
+    state = tmp_path / "state"
+    report = last_json_line(run_python("""
+import json, sys, time
+import otel_product_events as pe
+pe.configure(endpoint=sys.argv[1])
+for i in range(3000):
+    pe.emit("offline.work", {"seq": i})
+deadline = time.monotonic() + 20
+while "log_records_spooled" not in pe.stats() and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(json.dumps(pe.stats()))
+""", {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(state), "OTEL_EXPORTER_OTLP_TIMEOUT": "1"},
+        args=[endpoint(ports)]))
+    assert report.get("log_records_spooled", 0) >= 2048, report  # the first batch, at least
+    assert "log_records_export_failed" not in report, report
