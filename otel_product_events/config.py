@@ -21,6 +21,10 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 DEFAULT_SHUTDOWN_TIMEOUT_S = 2.0
 DEFAULT_MAX_EVENT_BYTES = 256 * 1024
+DEFAULT_SPOOL_MAX_MIB = 50.0
+DEFAULT_SPOOL_MAX_AGE_DAYS = 7.0
+#: The spool of undelivered records, under the state directory (see ``pipeline/spool.py``).
+SPOOL_DIR_NAME = "spool"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,14 @@ class Settings:
     strict: bool
     #: Bytes one event may take (name and encoded attributes); larger ones are dropped.
     max_event_bytes: int
+    #: False when OTEL_PRODUCT_EVENTS_SPOOL=false: undeliverable records are dropped (counted).
+    spool: bool = True
+    spool_max_bytes: int = int(DEFAULT_SPOOL_MAX_MIB * 2**20)
+    spool_max_age_s: float = DEFAULT_SPOOL_MAX_AGE_DAYS * 86400
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.state_dir / SPOOL_DIR_NAME
 
 
 def parse_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -105,6 +117,11 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         strict=parse_bool(env, ev.OTEL_PRODUCT_EVENTS_STRICT, False),
         max_event_bytes=int(parse_positive_float(
             env, ev.OTEL_PRODUCT_EVENTS_MAX_EVENT_SIZE, DEFAULT_MAX_EVENT_BYTES)),
+        spool=parse_bool(env, ev.OTEL_PRODUCT_EVENTS_SPOOL, True),
+        spool_max_bytes=int(parse_positive_float(
+            env, ev.OTEL_PRODUCT_EVENTS_SPOOL_MAX_MIB, DEFAULT_SPOOL_MAX_MIB) * 2**20),
+        spool_max_age_s=parse_positive_float(
+            env, ev.OTEL_PRODUCT_EVENTS_SPOOL_MAX_AGE_DAYS, DEFAULT_SPOOL_MAX_AGE_DAYS) * 86400,
     )
 
 

@@ -79,3 +79,25 @@ OTEL_PRODUCT_EVENTS_HASH_KEY = "OTEL_PRODUCT_EVENTS_HASH_KEY"
 
 The HMAC key (text). Default: a random key kept in the state directory.
 """
+
+OTEL_PRODUCT_EVENTS_SPOOL = "OTEL_PRODUCT_EVENTS_SPOOL"
+"""
+.. envvar:: OTEL_PRODUCT_EVENTS_SPOOL
+
+``false`` turns the offline spool off (default ``true``): records the collector could not take
+are then dropped (counted) instead of kept in the state directory for the next run.
+"""
+
+OTEL_PRODUCT_EVENTS_SPOOL_MAX_MIB = "OTEL_PRODUCT_EVENTS_SPOOL_MAX_MIB"
+"""
+.. envvar:: OTEL_PRODUCT_EVENTS_SPOOL_MAX_MIB
+
+Size bound of the spool in MiB (default 50); the oldest files are dropped (counted) beyond it.
+"""
+
+OTEL_PRODUCT_EVENTS_SPOOL_MAX_AGE_DAYS = "OTEL_PRODUCT_EVENTS_SPOOL_MAX_AGE_DAYS"
+"""
+.. envvar:: OTEL_PRODUCT_EVENTS_SPOOL_MAX_AGE_DAYS
+
+Spooled records older than this many days are dropped (counted) instead of sent (default 7).
+"""

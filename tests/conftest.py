@@ -44,6 +44,7 @@ def clean_slate() -> Iterator[None]:
     consent.set_enabled(True)
     guard.set_strict(True)
     guard.reset_for_tests()
+    consent.forget_unsent()  # no test's processes send a spool an earlier test left (#14)
     yield
     consent.set_enabled(True)
     guard.set_strict(True)

@@ -42,6 +42,10 @@ class Ledger:
         self.failed = 0
         self.too_large = 0
         self.in_flight = 0
+        #: Records written to the spool instead (see spooling_exporter.py).
+        self.spooled = 0
+        #: Called before a record enters the queue, to spool the oldest of a full queue.
+        self.spill: Callable[[], None] | None = None
         self._queue_length: Callable[[], int] = lambda: 0
 
     def watch_queue(self, processor: object) -> None:
@@ -54,10 +58,10 @@ class Ledger:
     def snapshot(self) -> dict[str, int]:
         with self.lock:
             queued = self._queue_length()
-            dropped = (self.accepted - self.exported - self.failed - self.too_large - queued
-                       - self.in_flight)
+            dropped = (self.accepted - self.exported - self.failed - self.too_large
+                       - self.spooled - queued - self.in_flight)
             counts = {"exported": self.exported, "export_failed": self.failed,
-                      "dropped_too_large": self.too_large,
+                      "dropped_too_large": self.too_large, "spooled": self.spooled,
                       "dropped_queue_full": max(0, dropped), "queued": queued + self.in_flight}
         return {f"{self.signal}_{name}": value for name, value in counts.items() if value}
 
@@ -88,6 +92,8 @@ class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         with LOGS.lock:
             LOGS.accepted += 1
+        if LOGS.spill is not None:
+            LOGS.spill()
         super().on_emit(log_record)
 
 
@@ -102,6 +108,8 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
         if span.context is not None and span.context.trace_flags.sampled:
             with SPANS.lock:
                 SPANS.accepted += 1
+            if SPANS.spill is not None:
+                SPANS.spill()
         super().on_end(span)
 
 
@@ -121,6 +129,13 @@ class CountingLogExporter(LogRecordExporter):
                  max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
         self.exporter = exporter
         self.max_request_bytes = max_request_bytes
+        self._last = threading.local()
+
+    def last_outcome(self) -> Outcome | None:
+        """What became of each record of the last batch this thread exported (the spool keeps
+        only the records that failed: some requests of a batch may have been delivered)."""
+        outcome: Outcome | None = getattr(self._last, "outcome", None)
+        return outcome
 
     def _send(self, part: Sequence[ReadableLogRecord]) -> bool:
         return self.exporter.export(part) is LogRecordExportResult.SUCCESS
@@ -128,7 +143,7 @@ class CountingLogExporter(LogRecordExporter):
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         with LOGS.lock:
             LOGS.in_flight += len(batch)
-        outcome = Outcome()
+        outcome = self._last.outcome = Outcome()
         try:
             send_in_requests(batch, log_record_size, self.max_request_bytes, self._send, outcome)
         finally:
@@ -151,6 +166,13 @@ class CountingSpanExporter(SpanExporter):
     def __init__(self, exporter: SpanExporter, max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
         self.exporter = exporter
         self.max_request_bytes = max_request_bytes
+        self._last = threading.local()
+
+    def last_outcome(self) -> Outcome | None:
+        """What became of each record of the last batch this thread exported (the spool keeps
+        only the records that failed: some requests of a batch may have been delivered)."""
+        outcome: Outcome | None = getattr(self._last, "outcome", None)
+        return outcome
 
     def _send(self, part: Sequence[ReadableSpan]) -> bool:
         return self.exporter.export(part) is SpanExportResult.SUCCESS
@@ -158,7 +180,7 @@ class CountingSpanExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         with SPANS.lock:
             SPANS.in_flight += len(spans)
-        outcome = Outcome()
+        outcome = self._last.outcome = Outcome()
         try:
             send_in_requests(spans, span_size, self.max_request_bytes, self._send, outcome)
         finally:

@@ -20,12 +20,14 @@ _T = TypeVar("_T")
 class Outcome:
     """What became of the records of one batch."""
 
-    __slots__ = ("exported", "failed", "too_large")
+    __slots__ = ("exported", "failed", "failed_records", "too_large")
 
     def __init__(self) -> None:
         self.exported = 0
         self.failed = 0
         self.too_large = 0
+        #: The records of the requests that failed (not refused as too large), for the spool.
+        self.failed_records: list[object] = []
 
 
 # The OTLP exporters say why a request failed only in their log; these markers are the
@@ -93,3 +95,4 @@ def _send_or_split(part: Sequence[_T], send: Callable[[Sequence[_T]], bool],
         _send_or_split(part[half:], send, outcome)
     else:
         outcome.failed += len(part)
+        outcome.failed_records.extend(part)

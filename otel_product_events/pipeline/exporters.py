@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 from otel_product_events import guard
 from otel_product_events.ids import PRIVATE_RANDOM
+from otel_product_events.pipeline import spooling_exporter
 from otel_product_events.pipeline.accounting import (
     CountingBatchLogRecordProcessor,
     CountingBatchSpanProcessor,
@@ -134,17 +135,21 @@ def _env_int(name: str, default: int) -> int | None:
 
 def log_processor(exporter: LogRecordExporter) -> CountingBatchLogRecordProcessor:
     """A counting batch processor sized for product events (unless OTEL_BLRP_* say otherwise)."""
-    return CountingBatchLogRecordProcessor(
-        CountingLogExporter(exporter),
+    processor = CountingBatchLogRecordProcessor(
+        spooling_exporter.wrap_logs(CountingLogExporter(exporter), exporter),  # spool: #14
         max_queue_size=_env_int("OTEL_BLRP_MAX_QUEUE_SIZE", LOG_QUEUE_SIZE),
         max_export_batch_size=_env_int("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", LOG_BATCH_SIZE),
     )
+    spooling_exporter.attach(processor)  # spool: #14
+    return processor
 
 
 def span_processor(exporter: SpanExporter) -> CountingBatchSpanProcessor:
     """A counting batch processor for spans (unless OTEL_BSP_* say otherwise)."""
-    return CountingBatchSpanProcessor(
-        CountingSpanExporter(exporter),
+    processor = CountingBatchSpanProcessor(
+        spooling_exporter.wrap_spans(CountingSpanExporter(exporter), exporter),  # spool: #14
         max_queue_size=_env_int("OTEL_BSP_MAX_QUEUE_SIZE", SPAN_QUEUE_SIZE),
         max_export_batch_size=_env_int("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", SPAN_BATCH_SIZE),
     )
+    spooling_exporter.attach(processor)  # spool: #14
+    return processor

@@ -37,8 +37,7 @@ from otel_product_events.catalog.model import Catalog
 from otel_product_events.catalog.policy import enforce_catalog
 from otel_product_events.config import SETTINGS
 from otel_product_events.ids import PrivateIdGenerator
-from otel_product_events.pipeline import exporters
-from otel_product_events.pipeline.accounting import left
+from otel_product_events.pipeline import exit_report, exporters, spooling_exporter
 from otel_product_events.pipeline.flushing import flush, open_exit_window, start_worker, within
 from otel_product_events.pipeline.sizing import LIMITS
 from otel_product_events.privacy import consent, installation
@@ -135,6 +134,7 @@ def configure(
         if _owned.setup is not None:
             return _owned.setup
         if not consent.SWITCH.on:
+            consent.forget_unsent()  # spool: #14
             _owned.setup = Setup(False, False, False, False, None)
             return _owned.setup
         if installation_id is not None:
@@ -173,6 +173,7 @@ def configure(
         built = installed_tracer or installed_logger or installed_meter
         if built:
             start_worker()  # now: at exit it may be too late to start a thread (3.12)
+        spooling_exporter.start_resend()  # spool: #14, the spool of earlier runs
         if built and not _owned.exit_hook_registered:
             atexit.register(_flush_at_exit)
             _flush_when_multiprocessing_children_exit()
@@ -214,7 +215,12 @@ def shutdown(timeout: float | None = None) -> bool:
             provider.shutdown()
         return True
 
-    return within(limit, shut_down_all, "shutdown")
+    deadline = time.monotonic() + limit
+    done = within(max(0.0, spooling_exporter.flush_budget(deadline) - time.monotonic()),
+                  shut_down_all, "shutdown")
+    if not done:
+        spooling_exporter.spool_at_exit(deadline)  # spool: #14, what shutdown could not send
+    return done
 
 
 class _ChildHook:
@@ -244,17 +250,14 @@ def _flush_at_exit() -> None:
     :mod:`.flushing` delivers those within what is left of the timeout.
     """
     try:
-        timeout = _owned.shutdown_timeout_s
-        deadline = open_exit_window(timeout)
-        flush(max(0.0, deadline - time.monotonic()))
+        deadline = open_exit_window(_owned.shutdown_timeout_s)
+        spooling_exporter.stop_resend(deadline)  # spool: #14
+        flush(max(0.0, spooling_exporter.flush_budget(deadline) - time.monotonic()))
+        spooling_exporter.spool_at_exit(deadline)  # spool: #14, what is still undelivered
         # The ledger, not flush()'s answer, says what is left: after an explicit shutdown()
         # the flush "fails" on providers that have nothing left to export.
-        remaining = left()
-        if remaining:
-            _log.warning(
-                "otel_product_events: %s not exported within %.1f s at exit (collector slow or "
-                "unreachable?); dropped so the process can end (see shutdown_timeout).",
-                " and ".join(f"{count} {signal.replace('_', ' ')}"
-                             for signal, count in remaining.items()), timeout)
+        message = exit_report.exit_message(_owned.shutdown_timeout_s)
+        if message:
+            _log.warning(message)
     except Exception as error:
         guard.internal_error("flush_at_exit", error)

@@ -7,6 +7,7 @@ application's own privacy setting. Reading it costs one attribute lookup.
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 from otel_product_events.config import SETTINGS
@@ -35,6 +36,13 @@ def set_enabled(enabled: bool) -> None:
         raise TypeError(f"set_enabled() takes True or False, not {type(enabled).__name__}")
     with _lock:
         SWITCH.on = enabled and SETTINGS.enabled
+    if not enabled:
+        forget_unsent()
+
+
+def forget_unsent() -> None:
+    """Deletes the spool of undelivered events: consent withdrawn means they are never sent."""
+    shutil.rmtree(SETTINGS.spool_dir, ignore_errors=True)
 
 
 def is_enabled() -> bool:

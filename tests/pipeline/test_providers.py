@@ -144,7 +144,7 @@ pe.configure(endpoint=sys.argv[1], protocol=sys.argv[2], shutdown_timeout=1.0)
 for i in range(100):
     pe.emit("tick", {"i": i})
 print(json.dumps({"flushed": pe.flush(0.5)}))
-""", args=[silent_collector.url, protocol])
+""", {"OTEL_PRODUCT_EVENTS_SPOOL": "false"}, args=[silent_collector.url, protocol])
     elapsed = time.monotonic() - started
     assert last_json_line(process) == {"flushed": False}
     assert elapsed < 8, elapsed  # interpreter start-up + 0.5 s flush + 1 s exit bound
