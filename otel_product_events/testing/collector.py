@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -27,8 +26,7 @@ from typing import Any
 
 from otel_product_events.report.files import read_requests
 from otel_product_events.report.otlp_json import any_value, attributes
-
-_LOOPBACK = "127.0.0.1"
+from otel_product_events.testing.ports import LOOPBACK, free_ports, port_open
 
 
 class CollectorError(RuntimeError):
@@ -69,25 +67,6 @@ def build_collector(where: str | os.PathLike[str] | None = None, *, timeout: flo
     return binary
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback ports that were free a moment ago."""
-    return _free_ports(count)
-
-
-def _free_ports(count: int) -> list[int]:
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind((_LOOPBACK, 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-
-
-def _port_open(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((_LOOPBACK, port), timeout=0.2):
-        return True
-    return False
-
-
 @dataclass
 class RunningCollector:
     """A started collector process and the loopback ports it listens on."""
@@ -102,11 +81,11 @@ class RunningCollector:
 
     @property
     def grpc_endpoint(self) -> str:
-        return f"http://{_LOOPBACK}:{self.grpc_port}"
+        return f"http://{LOOPBACK}:{self.grpc_port}"
 
     @property
     def http_endpoint(self) -> str:
-        return f"http://{_LOOPBACK}:{self.http_port}"
+        return f"http://{LOOPBACK}:{self.http_port}"
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the collector's stderr (its own log)."""
@@ -119,12 +98,12 @@ class RunningCollector:
     def is_ready(self) -> bool:
         try:
             with urllib.request.urlopen(
-                f"http://{_LOOPBACK}:{self.health_port}/", timeout=0.5
+                f"http://{LOOPBACK}:{self.health_port}/", timeout=0.5
             ) as resp:
                 healthy = int(resp.status) == 200
         except (urllib.error.URLError, OSError):
             return False
-        return healthy and _port_open(self.grpc_port) and _port_open(self.http_port)
+        return healthy and port_open(self.grpc_port) and port_open(self.http_port)
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM (the collector flushes and shuts down), then SIGKILL after ``timeout``."""
@@ -142,12 +121,12 @@ def _start(
     command: list[str], env_extra: Mapping[str, str], data_dir: Path, ready_timeout: float,
     ports: Sequence[int] | None = None,
 ) -> RunningCollector:
-    grpc, http, health, metrics = ports or _free_ports(4)
+    grpc, http, health, metrics = ports or free_ports(4)
     env = {
         **os.environ,
-        "PRODUCT_EVENTS_OTLP_GRPC_ENDPOINT": f"{_LOOPBACK}:{grpc}",
-        "PRODUCT_EVENTS_OTLP_HTTP_ENDPOINT": f"{_LOOPBACK}:{http}",
-        "PRODUCT_EVENTS_HEALTH_ENDPOINT": f"{_LOOPBACK}:{health}",
+        "PRODUCT_EVENTS_OTLP_GRPC_ENDPOINT": f"{LOOPBACK}:{grpc}",
+        "PRODUCT_EVENTS_OTLP_HTTP_ENDPOINT": f"{LOOPBACK}:{http}",
+        "PRODUCT_EVENTS_HEALTH_ENDPOINT": f"{LOOPBACK}:{health}",
         "PRODUCT_EVENTS_SELF_METRICS_PORT": str(metrics),
         "PRODUCT_EVENTS_DATA_DIR": str(data_dir),
         **env_extra,

@@ -18,7 +18,6 @@ import fcntl
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,9 +27,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from otel_product_events.testing.ports import LOOPBACK, free_ports, port_open
+
 KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
-_LOOPBACK = "127.0.0.1"
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -130,29 +130,14 @@ def _java() -> str:
     return java
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback ports that were free a moment ago."""
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind((_LOOPBACK, 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-
-
-def _port_open(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((_LOOPBACK, port), timeout=0.2):
-        return True
-    return False
-
-
 def _properties(port: int, controller_port: int, log_dir: Path, partitions: int) -> str:
     return "\n".join([
         "process.roles=broker,controller",
         "node.id=1",
-        f"controller.quorum.bootstrap.servers={_LOOPBACK}:{controller_port}",
-        f"listeners=PLAINTEXT://{_LOOPBACK}:{port},CONTROLLER://{_LOOPBACK}:{controller_port}",
-        f"advertised.listeners=PLAINTEXT://{_LOOPBACK}:{port},"
-        f"CONTROLLER://{_LOOPBACK}:{controller_port}",
+        f"controller.quorum.bootstrap.servers={LOOPBACK}:{controller_port}",
+        f"listeners=PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
+        f"advertised.listeners=PLAINTEXT://{LOOPBACK}:{port},"
+        f"CONTROLLER://{LOOPBACK}:{controller_port}",
         "controller.listener.names=CONTROLLER",
         "inter.broker.listener.name=PLAINTEXT",
         "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
@@ -186,7 +171,7 @@ class KafkaBroker:
 
     @property
     def bootstrap(self) -> str:
-        return f"{_LOOPBACK}:{self.port}"
+        return f"{LOOPBACK}:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -271,7 +256,7 @@ def start_broker(work_dir: str | os.PathLike[str], *, partitions: int = 1,
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise KafkaError(f"broker exited with {process.returncode}:\n{broker.log_tail()}")
-        if _port_open(port):
+        if port_open(port):
             return broker
         time.sleep(0.1)
     broker.stop(timeout=5)
