@@ -1,12 +1,22 @@
-"""Benchmark: what zero-code adds to a Python process's start-up, and to each call.
+"""Benchmark: what zero-code adds to a Python process, at start-up and over a short run.
 
-    .venv/bin/python tests/benchmarks/startup.py [--runs 15] [--python PATH]
+    .venv/bin/python tests/benchmarks/startup.py [--runs 15] [--python PATH] [--calls N]
 
-Start-up: the median CPU time of ``python -c pass``-like programs, plainly and under the
-launcher's bootstrap (``PYTHONPATH`` as ``otel-product-events run`` sets it, so the launcher's
-own process is not counted: it replaces itself with the program), with no target, and with
-targets (one that is imported and called, one in a module never imported). The exporters are
-the default OTLP ones pointing at a closed port (nothing is sent in so short a run).
+Every Python process the application starts runs the launcher's bootstrap (``PYTHONPATH`` as
+``otel-product-events run`` sets it; the launcher's own process is not counted: it replaces
+itself with the program). Two numbers per case, both CPU time (user + system, all threads:
+other load on the machine does not count), medians over interleaved runs:
+
+* **start-up**: the CPU the process has used when the program's first statement runs
+  (``time.process_time()`` read by that statement). This is what the bootstrap adds before the
+  application can do anything: with targets, the SDK configured and the import hooks in place.
+  Work deferred to later (the OTLP exporter is built when the first batch goes out, a target
+  is instrumented when its module is imported) is not in it.
+* **whole run**: the CPU of the whole process running ``import target_module;
+  target_module.work(1)``. With targets, that call emits one event (and its span), exported at
+  exit to a local OTLP/HTTP receiver in this process (checked: the run fails if the event did not
+  arrive). So the deferred work is all here: instrumenting the target, building the exporter,
+  encoding, sending.
 
 Per call: a target with no attributes called in a loop, by code object (``sys.monitoring``,
 3.12+) and by wrapper, against the bare call. Not part of the test run: machines are noisy.
@@ -15,16 +25,25 @@ Per call: a target with no attributes called in a loop, by code object (``sys.mo
 from __future__ import annotations
 
 import argparse
+import http.server
 import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = REPO / "otel_product_events" / "auto" / "bootstrap"
+
+#: The program's first statement reads the CPU time used so far, and prints it last.
+FIRST_STATEMENT = "import time; _cpu = time.process_time()\n"
+START_UP_PROGRAM = FIRST_STATEMENT + "print(_cpu)\n"
+SHORT_RUN_PROGRAM = "import target_module\ntarget_module.work(1)\n"
 
 CALLER = '''
 import sys, time
@@ -48,60 +67,128 @@ print((time.thread_time() - start) / {calls} * 1e9)
 '''
 
 
-def timed(python: str, code: str, env: dict[str, str], runs: int) -> float:
-    """Median CPU seconds (user + system) of ``python -c code``, after one warm-up run: CPU
-    time, not wall time, so that other load on the machine does not count."""
-    samples = []
+class Receiver(http.server.ThreadingHTTPServer):
+    """A local OTLP/HTTP receiver: answers 200 to every export and counts requests by path."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.requests: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with self.server.lock:
+            self.server.requests[self.path] += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def cpu_of_run(python: str, code: str, env: dict[str, str]) -> tuple[float, str]:
+    """CPU seconds (user + system) of the whole process running ``code``, and its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run([python, "-c", code], env=env, check=True, capture_output=True,
+                          text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, done.stdout
+
+
+def measure(python: str, cases: dict[str, dict[str, str]], receiver: Receiver,
+            runs: int) -> dict[str, tuple[float, float]]:
+    """Median start-up and whole-run CPU seconds per case; the cases take turns run after run
+    (a change of load hits them all), after one warm-up round."""
+    samples: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in cases}
     for run in range(runs + 1):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([python, "-c", code], env=env, check=True, capture_output=True)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if run:
-            samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(samples)
+        for label, env in cases.items():
+            _, output = cpu_of_run(python, START_UP_PROGRAM, env)
+            with receiver.lock:
+                logs_before = receiver.requests["/v1/logs"]
+            whole, _ = cpu_of_run(python, SHORT_RUN_PROGRAM, env)
+            with receiver.lock:
+                logs_sent = receiver.requests["/v1/logs"] - logs_before
+            if "OTEL_PRODUCT_EVENTS_TRACK" in env and logs_sent < 1:
+                raise SystemExit(f"{label}: the event did not reach the receiver")
+            if run:
+                samples[label][0].append(float(output.split()[-1]))
+                samples[label][1].append(whole)
+    return {label: (statistics.median(start), statistics.median(whole))
+            for label, (start, whole) in samples.items()}
 
 
-def base_env(here: str) -> dict[str, str]:
+def base_env(here: str, endpoint: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DO_NOT_TRACK"))}
-    env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",  # closed: nothing sent
+    env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
                 "OTEL_PRODUCT_EVENTS_STATE_DIR": os.path.join(here, "state"),
                 "PYTHONPATH": here})
     return env
+
+
+def per_call(python: str, here: str, calls: int) -> None:
+    print(f"per call, {calls} calls of a target without attributes (CPU of the calling "
+          "thread):")
+    quiet = {**base_env(here, "http://127.0.0.1:9"), "OTEL_TRACES_EXPORTER": "none",
+             "OTEL_LOGS_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none"}
+    for label, engine in (("bare call", "bare"),
+                          ("tracked (code object on 3.12+, else wrapper)", "auto"),
+                          ("tracked by wrapper", "wrap"),
+                          ("code object, tracking switched off", "auto/off"),
+                          ("wrapper, tracking switched off", "wrap/off")):
+        caller = CALLER.format(here=here, calls=calls, engine=engine)
+        done = subprocess.run([python, "-c", caller], env=quiet, check=True,
+                              capture_output=True, text=True)
+        print(f"  {label:46} {float(done.stdout.split()[-1]):8.0f} ns/call")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--calls", type=int, default=200_000)
+    parser.add_argument("--calls", type=int, default=200_000, help="0: no per-call part")
     options = parser.parse_args()
+    receiver = Receiver()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory() as here:
         Path(here, "target_module.py").write_text("def work(x):\n    return x\n")
-        plain = base_env(here)
+        plain = base_env(here, receiver.endpoint)
         launched = {**plain, "PYTHONPATH": os.pathsep.join([str(BOOTSTRAP), here])}
         targets = {**launched, "OTEL_PRODUCT_EVENTS_TRACK":
                    "target_module:work=work.done,never_imported:run=never.ran"}
-        program = "import target_module; target_module.work(1)"
-        baseline = timed(options.python, program, plain, options.runs)
+        cases = {"plain python": plain, "launcher, no target": launched,
+                 "launcher, 2 targets": targets}
+        results = measure(options.python, cases, receiver, options.runs)
         version = subprocess.run([options.python, "-V"], capture_output=True, text=True)
         print(f"{options.python}: {version.stdout.strip()}")
-        print(f"start-up CPU time, median of {options.runs} runs:")
-        print(f"  plain                          {baseline * 1e3:7.1f} ms")
-        for label, env in (("launcher, no target", launched), ("launcher, 2 targets", targets)):
-            seconds = timed(options.python, program, env, options.runs)
-            print(f"  {label:30} {seconds * 1e3:7.1f} ms  (+{(seconds - baseline) * 1e3:.1f} ms)")
-        print(f"per call, {options.calls} calls of a target without attributes:")
-        quiet = {**plain, "OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none",
-                 "OTEL_METRICS_EXPORTER": "none"}
-        for label, engine in (("bare call", "bare"),
-                              ("tracked (code object on 3.12+, else wrapper)", "auto"),
-                              ("tracked by wrapper", "wrap"),
-                              ("code object, tracking switched off", "auto/off"),
-                              ("wrapper, tracking switched off", "wrap/off")):
-            caller = CALLER.format(here=here, calls=options.calls, engine=engine)
-            done = subprocess.run([options.python, "-c", caller], env=quiet, check=True,
-                                  capture_output=True, text=True)
-            print(f"  {label:46} {float(done.stdout.split()[-1]):8.0f} ns/call")
+        print(f"CPU time (user + system), median of {options.runs} runs:")
+        print(f"  {'':30} {'start-up':>17} {'whole run':>17}")
+        base_start, base_whole = results["plain python"]
+        for label, (start, whole) in results.items():
+            if label == "plain python":
+                cells = f"{start * 1e3:8.1f} ms        {whole * 1e3:8.1f} ms"
+            else:
+                cells = (f"{start * 1e3:8.1f} ms ({(start - base_start) * 1e3:+5.0f})"
+                         f" {whole * 1e3:8.1f} ms ({(whole - base_whole) * 1e3:+5.0f})")
+            print(f"  {label:30} {cells}")
+        print("  start-up: until the program's first statement runs; whole run: the process "
+              "running\n  `import target_module; target_module.work(1)` (with targets: one "
+              "event and its span,\n  exported at exit to a local OTLP/HTTP receiver)")
+        if options.calls:
+            per_call(options.python, here, options.calls)
+    receiver.shutdown()
+
 
 if __name__ == "__main__":
     main()
