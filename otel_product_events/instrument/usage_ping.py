@@ -27,8 +27,6 @@ USAGE_KEY: Final = "product.usage.key"
 Number = Union[int, float]  # noqa: UP007 - a runtime alias, kept valid on Python 3.10
 UsageCallback = Callable[[], Union[Number, Mapping[str, Number]]]  # noqa: UP007
 
-_meter = metrics.get_meter(semconv.SCOPE_NAME, __version__)
-
 
 class UsagePing:
     """A registered usage ping; :meth:`stop` makes it report nothing from then on."""
@@ -129,6 +127,9 @@ def usage_ping(
     if not interval > 0:
         raise ValueError("usage_ping(interval=...) must be a positive number of seconds")
     ping = UsagePing(name, callback, float(interval))
-    create = _meter.create_observable_counter if monotonic else _meter.create_observable_gauge
+    # Asked for here, not at import: the meter provider builds the metrics SDK on the first
+    # meter asked for (pipeline/lazy_metrics.py), and importing this module must not.
+    meter = metrics.get_meter(semconv.SCOPE_NAME, __version__)
+    create = meter.create_observable_counter if monotonic else meter.create_observable_gauge
     create(name, callbacks=[ping.observe], unit=unit, description=description)
     return ping

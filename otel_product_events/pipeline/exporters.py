@@ -1,5 +1,10 @@
 """Builds the OTLP (or console) exporters :func:`configure` uses, from the standard ``OTEL_*``
-variables and its keyword overrides, and sizes the batch processors for product events."""
+variables and its keyword overrides, and sizes the batch processors for product events.
+
+The OTLP span and log exporters are built on their first export (:mod:`.lazy_exporter`): their
+imports are the bulk of start-up otherwise. The metric exporter is built with the meter
+provider, when the first meter is asked for (:mod:`.lazy_metrics`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,11 @@ import importlib
 import os
 import random
 import sys
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter, LogRecordExporter
-from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 from otel_product_events import guard
@@ -24,6 +29,10 @@ from otel_product_events.pipeline.accounting import (
     CountingSpanExporter,
 )
 from otel_product_events.pipeline.batching import spot_refusals
+from otel_product_events.pipeline.lazy_exporter import LazyLogExporter, LazySpanExporter
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics.export import MetricExporter
 
 PROTOCOLS: Final = ("http/protobuf", "grpc")
 #: The OTel specification's default; ``opentelemetry-instrument`` setups bring their own.
@@ -94,38 +103,62 @@ def _private_jitter() -> None:
             module.random = PRIVATE_RANDOM  # type: ignore[attr-defined]
 
 
-def _exporter(signal: str, console: Callable[[], object], protocol: str, endpoint: str | None,
-              headers: Mapping[str, str] | None) -> Any:
-    variable, path, grpc_class, http_class = _SIGNALS[signal]
-    names = _exporter_names(variable)
-    if "otlp" in names:
-        module, _, name = (grpc_class if protocol == "grpc" else http_class).partition(":")
-        exporter_class = getattr(importlib.import_module(module), name)
-        _private_jitter()
-        spot_refusals()
-        return exporter_class(**_otlp_kwargs(endpoint, protocol, path, headers))
-    return console() if "console" in names else None
+def _otlp_class(signal: str, protocol: str) -> str | None:
+    """``module:Class`` of the OTLP exporter for ``signal``, or None when its variable does
+    not ask for OTLP."""
+    variable, _, grpc_class, http_class = _SIGNALS[signal]
+    if "otlp" not in _exporter_names(variable):
+        return None
+    return grpc_class if protocol == "grpc" else http_class
+
+
+def _build_otlp(signal: str, class_path: str, protocol: str, endpoint: str | None,
+                headers: Mapping[str, str] | None) -> Any:
+    module, _, name = class_path.partition(":")
+    exporter_class = getattr(importlib.import_module(module), name)
+    _private_jitter()
+    return exporter_class(**_otlp_kwargs(endpoint, protocol, _SIGNALS[signal][1], headers))
+
+
+def _console_wanted(signal: str) -> bool:
+    return "console" in _exporter_names(_SIGNALS[signal][0])
 
 
 def span_exporter(protocol: str, endpoint: str | None,
                   headers: Mapping[str, str] | None) -> SpanExporter | None:
-    exporter: SpanExporter | None = _exporter("traces", ConsoleSpanExporter, protocol, endpoint,
-                                              headers)
-    return exporter
+    """The OTLP span exporter, built on its first export; or the console one, or None."""
+    class_path = _otlp_class("traces", protocol)
+    if class_path is not None:
+        spot_refusals()
+        return LazySpanExporter("spans", class_path, partial(
+            _build_otlp, "traces", class_path, protocol, endpoint, headers))
+    return ConsoleSpanExporter() if _console_wanted("traces") else None
 
 
 def log_exporter(protocol: str, endpoint: str | None,
                  headers: Mapping[str, str] | None) -> LogRecordExporter | None:
-    exporter: LogRecordExporter | None = _exporter("logs", ConsoleLogRecordExporter, protocol,
-                                                   endpoint, headers)
-    return exporter
+    """The OTLP log record exporter, built on its first export; or the console one, or None."""
+    class_path = _otlp_class("logs", protocol)
+    if class_path is not None:
+        spot_refusals()
+        return LazyLogExporter("log_records", class_path, partial(
+            _build_otlp, "logs", class_path, protocol, endpoint, headers))
+    return ConsoleLogRecordExporter() if _console_wanted("logs") else None
 
 
 def metric_exporter(protocol: str, endpoint: str | None,
                     headers: Mapping[str, str] | None) -> MetricExporter | None:
-    exporter: MetricExporter | None = _exporter("metrics", ConsoleMetricExporter, protocol,
-                                                endpoint, headers)
-    return exporter
+    """The metric exporter, built now (the meter provider is built when first needed)."""
+    class_path = _otlp_class("metrics", protocol)
+    if class_path is not None:
+        exporter: MetricExporter = _build_otlp("metrics", class_path, protocol, endpoint,
+                                               headers)
+        return exporter
+    if _console_wanted("metrics"):
+        from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+
+        return ConsoleMetricExporter()
+    return None
 
 
 def _env_int(name: str, default: int) -> int | None:

@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from opentelemetry import _logs, metrics, trace
 from opentelemetry._logs._internal import ProxyLoggerProvider
@@ -22,11 +24,6 @@ from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import (
     LogRecordExporter,
-)
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import (
-    MetricExporter,
-    PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -39,9 +36,14 @@ from otel_product_events.config import SETTINGS
 from otel_product_events.ids import PrivateIdGenerator
 from otel_product_events.pipeline import exit_report, exporters, spooling_exporter
 from otel_product_events.pipeline.flushing import flush, open_exit_window, start_worker, within
+from otel_product_events.pipeline.lazy_metrics import LazyMeterProvider
 from otel_product_events.pipeline.sizing import LIMITS
 from otel_product_events.privacy import consent, installation
 from otel_product_events.privacy.hashing import configure_hashing
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import MetricExporter
 
 _log = logging.getLogger("otel_product_events")
 
@@ -68,7 +70,7 @@ class _Owned:
         self.setup: Setup | None = None
         self.tracer_provider: TracerProvider | None = None
         self.logger_provider: LoggerProvider | None = None
-        self.meter_provider: MeterProvider | None = None
+        self.meter_provider: LazyMeterProvider | None = None
         self.shutdown_timeout_s = SETTINGS.shutdown_timeout_s
         self.exit_hook_registered = False
 
@@ -162,11 +164,8 @@ def configure(
             _owned.logger_provider = logger_provider
             installed_logger = True
         if isinstance(metrics.get_meter_provider(), _ProxyMeterProvider):
-            metric_exp = metric_exporter or exporters.metric_exporter(chosen_protocol, endpoint,
-                                                                      headers)
-            readers = [PeriodicExportingMetricReader(metric_exp)] if metric_exp else []
-            meter_provider = MeterProvider(metric_readers=readers, resource=resource,
-                                           shutdown_on_exit=False)
+            meter_provider = LazyMeterProvider(partial(  # built when first asked for a meter
+                _meter_provider, resource, metric_exporter, chosen_protocol, endpoint, headers))
             metrics.set_meter_provider(meter_provider)
             _owned.meter_provider = meter_provider
             installed_meter = True
@@ -181,6 +180,16 @@ def configure(
         _owned.setup = Setup(True, installed_tracer, installed_logger, installed_meter,
                              chosen_protocol if built else None)
         return _owned.setup
+
+
+def _meter_provider(resource: Resource, metric_exporter: MetricExporter | None, protocol: str,
+                    endpoint: str | None, headers: Mapping[str, str] | None) -> MeterProvider:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    exporter = metric_exporter or exporters.metric_exporter(protocol, endpoint, headers)
+    readers = [PeriodicExportingMetricReader(exporter)] if exporter else []
+    return MeterProvider(metric_readers=readers, resource=resource, shutdown_on_exit=False)
 
 
 def _resource(
@@ -201,7 +210,7 @@ def shutdown(timeout: float | None = None) -> bool:
     seconds (default: the configured shutdown timeout). Providers installed by someone else are
     only flushed. Returns True when everything finished in time."""
     with _owned.lock:
-        owned: list[TracerProvider | LoggerProvider | MeterProvider] = [
+        owned: list[TracerProvider | LoggerProvider | LazyMeterProvider] = [
             p for p in (_owned.logger_provider, _owned.tracer_provider, _owned.meter_provider)
             if p is not None
         ]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from otel_product_events import guard
+from otel_product_events.pipeline.lazy_exporter import LazyExporter
 from otel_product_events.pipeline.spool import CorruptSpoolFile, Spool
 from otel_product_events.privacy import consent
 
@@ -47,14 +48,21 @@ RETRY_LATER: Final = "retry later"
 Sender = Callable[[bytes], str]
 
 
+_OTLP_HTTP: Final = "opentelemetry.exporter.otlp.proto.http"
+_OTLP_GRPC: Final = "opentelemetry.exporter.otlp.proto.grpc"
+
+
 def sender_for(signal: str, exporter: object) -> Sender | None:
-    """How to send stored bytes through ``exporter`` (the SDK's OTLP HTTP or gRPC exporter),
-    or None for any other exporter (nothing is spooled for it)."""
+    """How to send stored bytes through ``exporter`` (the SDK's OTLP HTTP or gRPC exporter, or
+    a :class:`LazyExporter` that builds one), or None for any other exporter (nothing is
+    spooled for it)."""
+    if isinstance(exporter, LazyExporter):
+        return _sender_when_built(signal, exporter)
     client: Any = getattr(exporter, "_client", None)
     if client is None:
         return None
     module = type(exporter).__module__
-    if module.startswith("opentelemetry.exporter.otlp.proto.http"):
+    if module.startswith(_OTLP_HTTP):
         if not callable(getattr(client, "export", None)):
             return None
 
@@ -65,9 +73,28 @@ def sender_for(signal: str, exporter: object) -> Sender | None:
             return REJECTED if result.status_code in (400, 413) else RETRY_LATER
 
         return send_http
-    if module.startswith("opentelemetry.exporter.otlp.proto.grpc"):
+    if module.startswith(_OTLP_GRPC):
         return _grpc_sender(signal, exporter)
     return None
+
+
+def _sender_when_built(signal: str, lazy: LazyExporter) -> Sender | None:
+    """The sender of the exporter ``lazy`` builds, found when the first file is sent (building
+    it then, on the sending thread, if no export did before)."""
+    if not lazy.class_path.startswith((_OTLP_HTTP, _OTLP_GRPC)):
+        return None
+    found: list[Sender | None] = []
+
+    def send(payload: bytes) -> str:
+        if not found:
+            exporter = lazy.built()
+            if exporter is None:
+                return RETRY_LATER  # cannot be built here (counted and logged once)
+            found.append(sender_for(signal, exporter))
+        sender = found[0]
+        return RETRY_LATER if sender is None else sender(payload)
+
+    return send
 
 
 def _grpc_sender(signal: str, exporter: Any) -> Sender:

@@ -101,7 +101,8 @@ def test_protocol_and_endpoint_follow_the_standard_variables(
 setup = pe.configure()
 provider = _logs.get_logger_provider()
 processor = provider._multi_log_record_processor._log_record_processors[0]
-exporter = processor._batch_processor._exporter.exporter  # inside our counting wrapper
+lazy = processor._batch_processor._exporter.exporter  # inside our counting wrapper
+exporter = lazy.built()  # what its first export builds
 module = type(exporter).__module__
 package = ".".join(module.split(".")[:5])
 print(json.dumps([setup.protocol, package, exporter._endpoint]))
