@@ -3,21 +3,59 @@
 A call of a function decorated with :func:`track` becomes a span plus one *product event*: an
 OpenTelemetry log record with an event name, carrying only the attributes you declared,
 correlated with the trace. See the README for the full tour.
+
+Each public name is imported on first use (PEP 562): ``import otel_product_events`` costs next
+to nothing, and a process that uses only part of the library (the zero-code bootstrap runs in
+every process an application starts) imports only that part.
 """
 
-from otel_product_events.attributes import AttributeSource, Call, count_of, hashed
-from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog
-from otel_product_events.catalog.policy import enforce_catalog
-from otel_product_events.errors import ProductEventsError, ProductEventsWarning
-from otel_product_events.instrument.api import TrackedFunction, emit, track
-from otel_product_events.instrument.context import product_context
-from otel_product_events.instrument.lifecycle import LifecycleRun, track_lifecycle
-from otel_product_events.instrument.usage_ping import UsagePing, usage_ping
-from otel_product_events.pipeline.flushing import flush
-from otel_product_events.pipeline.providers import Setup, configure, shutdown
-from otel_product_events.pipeline.stats import stats
-from otel_product_events.privacy.consent import is_enabled, set_enabled
+from typing import TYPE_CHECKING, Any
+
 from otel_product_events.version import __version__
+
+if TYPE_CHECKING:  # what type checkers and editors see; _LAZY below must name the same
+    from otel_product_events.attributes import AttributeSource, Call, count_of, hashed
+    from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog
+    from otel_product_events.catalog.policy import enforce_catalog
+    from otel_product_events.errors import ProductEventsError, ProductEventsWarning
+    from otel_product_events.instrument.api import TrackedFunction, emit, track
+    from otel_product_events.instrument.context import product_context
+    from otel_product_events.instrument.lifecycle import LifecycleRun, track_lifecycle
+    from otel_product_events.instrument.usage_ping import UsagePing, usage_ping
+    from otel_product_events.pipeline.flushing import flush
+    from otel_product_events.pipeline.providers import Setup, configure, shutdown
+    from otel_product_events.pipeline.stats import stats
+    from otel_product_events.privacy.consent import is_enabled, set_enabled
+
+#: Public name -> the module defining it (tests/test_layout.py checks it against the imports
+#: above, and counts these modules as imported by this one).
+_LAZY = {
+    "AttributeSource": "otel_product_events.attributes",
+    "Call": "otel_product_events.attributes",
+    "count_of": "otel_product_events.attributes",
+    "hashed": "otel_product_events.attributes",
+    "Catalog": "otel_product_events.catalog.model",
+    "CatalogError": "otel_product_events.catalog.model",
+    "load_catalog": "otel_product_events.catalog.model",
+    "enforce_catalog": "otel_product_events.catalog.policy",
+    "ProductEventsError": "otel_product_events.errors",
+    "ProductEventsWarning": "otel_product_events.errors",
+    "TrackedFunction": "otel_product_events.instrument.api",
+    "emit": "otel_product_events.instrument.api",
+    "track": "otel_product_events.instrument.api",
+    "product_context": "otel_product_events.instrument.context",
+    "LifecycleRun": "otel_product_events.instrument.lifecycle",
+    "track_lifecycle": "otel_product_events.instrument.lifecycle",
+    "UsagePing": "otel_product_events.instrument.usage_ping",
+    "usage_ping": "otel_product_events.instrument.usage_ping",
+    "flush": "otel_product_events.pipeline.flushing",
+    "Setup": "otel_product_events.pipeline.providers",
+    "configure": "otel_product_events.pipeline.providers",
+    "shutdown": "otel_product_events.pipeline.providers",
+    "stats": "otel_product_events.pipeline.stats",
+    "is_enabled": "otel_product_events.privacy.consent",
+    "set_enabled": "otel_product_events.privacy.consent",
+}
 
 __all__ = [
     "AttributeSource",
@@ -47,3 +85,18 @@ __all__ = [
     "track_lifecycle",
     "usage_ping",
 ]
+
+if not TYPE_CHECKING:  # (hidden from type checkers, which would take any name for valid)
+
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # from now on a plain attribute
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_LAZY})

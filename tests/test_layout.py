@@ -1,13 +1,16 @@
 """The package layout is its architecture: wings by concern, each importing only those below it.
 
 Read from the sources with :mod:`ast` (nothing is imported), so lazy imports inside functions and
-``TYPE_CHECKING`` imports count too: a circle that only works because an import is deferred is
-still a circle.
+``TYPE_CHECKING`` imports count too, and so does a module named in a string (the package root's
+table of lazy names, ``importlib.import_module``): a circle that only works because an import is
+deferred is still a circle.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +69,8 @@ def imports_of(module: str, path: Path, known: set[str]) -> Iterator[str]:
             # "from pkg import name": name may be a submodule or an attribute of pkg.
             names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
                      for alias in node.names]
+        elif isinstance(node, ast.Constant) and node.value in known and node.value != PACKAGE:
+            names = [node.value]  # imported by name, later (the bare root name is a logger's)
         else:
             continue
         for name in names:
@@ -147,10 +152,46 @@ def test_every_wing_says_what_it_is_for_and_what_it_may_import() -> None:
 
 
 def test_the_package_root_only_re_exports() -> None:
+    """Imports, the table of lazy names, ``__all__``, and PEP 562's two functions."""
     tree = ast.parse((ROOT / "__init__.py").read_text())
     for node in tree.body:
-        assert isinstance(node, ast.Import | ast.ImportFrom | ast.Assign | ast.Expr), (
+        assert isinstance(node, ast.Import | ast.ImportFrom | ast.Assign | ast.Expr | ast.If), (
             f"line {node.lineno}: {type(node).__name__} in __init__.py")
+        for inner in node.body if isinstance(node, ast.If) else ():
+            assert isinstance(inner, ast.ImportFrom) or (
+                isinstance(inner, ast.FunctionDef) and inner.name in ("__getattr__", "__dir__")
+            ), f"line {inner.lineno}: {type(inner).__name__} in __init__.py"
+
+
+def test_the_package_roots_lazy_names_are_the_ones_type_checkers_see() -> None:
+    """Each name of the root is imported on first use (PEP 562): the table doing it names
+    exactly the modules of the ``TYPE_CHECKING`` imports that mypy and editors read."""
+    tree = ast.parse((ROOT / "__init__.py").read_text())
+    checked = {alias.name: node.module for block in tree.body if isinstance(block, ast.If)
+               for node in block.body if isinstance(node, ast.ImportFrom)
+               for alias in node.names}
+    assert checked == otel_product_events._LAZY
+    assert sorted(otel_product_events.__all__) == sorted([*checked, "__version__"])
+
+
+def test_importing_the_package_imports_nothing_else_until_a_name_is_used() -> None:
+    done = subprocess.run([sys.executable, "-c", """
+import sys
+import otel_product_events as pe
+before = sorted(m for m in sys.modules if m.startswith("otel_product_events"))
+same = all(getattr(pe, name) is getattr(sys.modules[module], name)
+           for name, module in pe._LAZY.items())
+print(before, same)
+"""], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == \
+        ["['otel_product_events',", "'otel_product_events.version']", "True"]
+
+
+def test_a_module_named_in_a_string_counts_as_imported(tmp_path: Path) -> None:
+    source = tmp_path / "lazy.py"
+    source.write_text('import importlib\nimportlib.import_module("otel_product_events.report")\n')
+    known = set(package_modules())
+    assert list(imports_of(f"{PACKAGE}.privacy.lazy", source, known)) == [f"{PACKAGE}.report"]
 
 
 @pytest.mark.parametrize(("graph", "expected"), [
