@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from otel_product_events.catalog import sources
-from otel_product_events.catalog.model import Catalog, split_function
+from otel_product_events.catalog.model import Catalog
 from otel_product_events.catalog.targets import parse_track_variable
+from otel_product_events.names import split_function
 
 SEVERITIES: Final = ("error", "warning", "note")
 

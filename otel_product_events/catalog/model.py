@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import reprlib
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from typing import Any, Final
 
 from otel_product_events import semconv
 from otel_product_events.attributes import AttributeSource, count_of, hashed
-from otel_product_events.names import name_problem, shown
+from otel_product_events.names import _IDENTIFIER, name_problem, quote, shown, split_function
 
 #: Attribute types, spelled as in the OpenTelemetry semantic conventions (plus bytes and map,
 #: which log records may carry).
@@ -45,8 +44,6 @@ TYPES: Final = ("string", "int", "double", "boolean", "bytes", "string[]", "int[
 _TOP_KEYS: Final = ("events",)
 _EVENT_KEYS: Final = ("description", "function", "triggers", "attributes")
 _ATTRIBUTE_KEYS: Final = ("from", "type", "description", "count", "hash")
-_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
-_DOTTED = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*\Z")
 #: A parameter (or ``return``), then attribute names or mapping keys without spaces.
 _SOURCE = re.compile(rf"{_IDENTIFIER}(?:\.[^.\s]+)*\Z")
 
@@ -56,27 +53,6 @@ MAX_CATALOG_BYTES: Final = 4 * 1024 * 1024
 MAX_EXPANDED_NODES: Final = 100_000
 #: Nesting a catalog needs: events > event > attributes > attribute > field > list item.
 MAX_NESTING: Final = 32
-#: Values quoted in messages are shortened to about this many characters.
-QUOTE_LENGTH: Final = 40
-
-
-def _quoting() -> reprlib.Repr:
-    quoting = reprlib.Repr()
-    quoting.maxstring = quoting.maxother = QUOTE_LENGTH
-    quoting.maxlevel, quoting.maxdict, quoting.maxlist = 2, 3, 3
-    return quoting
-
-
-_QUOTING: Final = _quoting()
-
-
-def quote(value: object) -> str:
-    """``repr(value)`` shortened to a few dozen characters, whatever the value's size."""
-    try:
-        text = _QUOTING.repr(value)
-    except Exception:  # a repr that raises: name the type only
-        return f"<{type(value).__name__}>"
-    return text if len(text) <= 2 * QUOTE_LENGTH else text[:2 * QUOTE_LENGTH] + "..."
 
 
 class CatalogError(ValueError):
@@ -216,22 +192,6 @@ def parse_catalog(text: str, *, path: str = "<catalog>") -> Catalog:
     if problems:
         raise CatalogError(path, problems)
     return Catalog(path, MappingProxyType(events))
-
-
-def split_function(text: str) -> tuple[str, str]:
-    """``"pkg.module:Class.method"`` -> ``("pkg.module", "Class.method")``; raises ValueError
-    naming what is wrong."""
-    module, colon, qualname = text.strip().partition(":")
-    if not colon:
-        raise ValueError(f"{quote(text)} needs the form module:qualname (e.g. "
-                         "shop.orders:place_order or shop.cart:Cart.add)")
-    if not _DOTTED.match(module):
-        raise ValueError(f"{quote(text)}: {quote(module)} is not a module path (dotted "
-                         "Python names)")
-    if not _DOTTED.match(qualname):
-        raise ValueError(f"{quote(text)}: {quote(qualname)} is not a qualified name (a "
-                         "function, or Class.method, dotted Python names)")
-    return module, qualname
 
 
 def _parse_yaml(text: str, path: str) -> object:

@@ -15,10 +15,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from otel_product_events import environment_variables as ev
-from otel_product_events.catalog.model import Catalog, CatalogError, load_catalog, split_function
+from otel_product_events.names import split_function
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the catalog's model is imported only when a catalog is named)
     from otel_product_events.attributes import AttributeSource
+    from otel_product_events.catalog.model import Catalog
 
 #: What Python calls the script it runs (``python app.py``, ``python -m app``).
 MAIN_MODULE = "__main__"
@@ -146,6 +147,8 @@ def targets_from_environment(environ: Mapping[str, str] | None = None) -> Target
     catalog: Catalog | None = None
     catalog_path = env.get(ev.OTEL_PRODUCT_EVENTS_CATALOG, "").strip()
     if catalog_path:
+        from otel_product_events.catalog.model import CatalogError, load_catalog
+
         try:
             catalog = load_catalog(catalog_path)
         except CatalogError as error:
