@@ -1,4 +1,5 @@
-"""Applies zero-code targets with wrapt post-import hooks, and takes them off again.
+"""Applies zero-code targets with post-import hooks (:mod:`.post_import`), and takes them off
+again.
 
 A target is applied the moment its module finishes importing, or at once when it already has:
 import order does not matter, and no module is imported early. Two engines, one recorder (the
@@ -15,6 +16,9 @@ one ``@track`` uses), so events are identical to the decorated ones:
 
 An exception escaping a post-import hook would fail the application's own ``import``, so every
 hook catches everything: a bad target is logged once, by name, and the others still work.
+
+Start-up only registers the hooks: the recorders (``instrument/``) are imported when a target's
+module is, and wrapt only by the wrapping engine, when it wraps.
 """
 
 from __future__ import annotations
@@ -32,17 +36,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import CodeType, FrameType, ModuleType
-from typing import Any, Final, Literal
-
-import wrapt
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from otel_product_events import guard
 from otel_product_events.catalog.targets import Target
-from otel_product_events.instrument.api import TrackedFunction, track_recorder
-from otel_product_events.instrument.tracking import TrackRecorder
-from otel_product_events.instrument.wrappers import build_wrapper, kind_of
 
-from . import monitoring, registries
+from . import monitoring, post_import, registries
+
+if TYPE_CHECKING:
+    from otel_product_events.instrument.tracking import TrackRecorder
 
 _log = logging.getLogger("otel_product_events")
 
@@ -113,7 +115,7 @@ class Instrumentation:
             registries.install(self, contained_error)
         for module_name, targets in by_module.items():
             try:
-                wrapt.register_post_import_hook(partial(self._on_import, targets), module_name)
+                post_import.when_imported(module_name, partial(self._on_import, targets))
             except Exception as error:
                 contained_error("register_hook", error)
 
@@ -131,6 +133,8 @@ class Instrumentation:
                 self._stop_code(patch)
                 continue
             try:
+                import wrapt  # (a Patch exists only once wrapt has wrapped something)
+
                 wrapt.unwrap_object(patch.parent, patch.attribute, patch.handle, missing_ok=True)
             except Exception as error:  # e.g. someone wrapped it again on top of ours
                 if patch.recorder is not None:
@@ -166,14 +170,14 @@ class Instrumentation:
         """``function`` as a framework registers it: a tracked wrapper when it is a target
         (wrapping engine only), else itself. Called by :mod:`.registries`; never raises."""
         try:
-            if not self._active or isinstance(function, TrackedFunction):
+            if not self._active or _is_tracked_wrapper(function):
                 return function
             name = f"{getattr(function, '__module__', '')}:{getattr(function, '__qualname__', '')}"
             target = self._by_function.get(name)
             if target is None or _not_trackable(function) is not None:
                 return function
             recorder = _recorder(target, function)
-            tracked = TrackedFunction(function, build_wrapper(kind_of(function), recorder))
+            tracked = _tracked_function(function, recorder)
             with self._lock:
                 self._registered.append(recorder)
                 self._registered_wrappers.add(id(tracked))
@@ -221,7 +225,7 @@ class Instrumentation:
         """Whether the target is, or wraps, the wrapper a framework registration made (Flask's
         ``before_request`` returns what it registered; a Celery task wraps it)."""
         try:
-            _, _, found = wrapt.resolve_path(module, target.qualname)
+            _, _, found = resolve_path(module, target.qualname)
             # Read live: unwrapping a lazy object (Celery's PromiseProxy) may register it now.
             registered = self._registered_wrappers
             found = inspect.unwrap(getattr(found, "__func__", found),
@@ -249,9 +253,15 @@ class Instrumentation:
             contained_error("report_unimported", error)
 
 
-#: wrapt's proxies (its C classes are not subclasses of the Python ``wrapt.ObjectProxy``).
-_WRAPPER_TYPES: Final = (TrackedFunction, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper,
-                         wrapt.ObjectProxy)
+def _wrapper_types() -> tuple[type, ...]:
+    """wrapt's proxies (its C classes are not subclasses of the Python ``wrapt.ObjectProxy``),
+    ours among them; only asked for once something was wrapped (wrapt is imported then)."""
+    import wrapt
+
+    from otel_product_events.instrument.api import TrackedFunction
+
+    return (TrackedFunction, wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper,
+            wrapt.ObjectProxy)
 
 
 def report_unreached(patches: Sequence[Patch], registered_called: set[int]) -> None:
@@ -271,9 +281,10 @@ def report_unreached(patches: Sequence[Patch], registered_called: set[int]) -> N
     wrapped = tuple(p.original for p in silent)
     originals = {id(original) for original in wrapped}
     ours.add(id(wrapped))
+    wrapper_types = _wrapper_types()
     for referrer in gc.get_referrers(*wrapped):
         if id(referrer) in ours or isinstance(referrer, FrameType) \
-                or issubclass(type(referrer), _WRAPPER_TYPES):  # our wrappers
+                or issubclass(type(referrer), wrapper_types):  # our wrappers
             continue
         held.update(id(r) for r in gc.get_referents(referrer) if id(r) in originals)
     unreached = [p.target.function for p in silent if id(p.original) in held and p.target]
@@ -291,8 +302,8 @@ def report_unreached(patches: Sequence[Patch], registered_called: set[int]) -> N
 def _apply(target: Target, module: ModuleType) -> Patch | None:
     """Wraps one target in its freshly imported module; None (and a warning) when it cannot."""
     try:
-        parent, attribute, original = wrapt.resolve_path(module, target.qualname)
-    except AttributeError:  # wrapt.PathResolutionError
+        parent, attribute, original = resolve_path(module, target.qualname)
+    except AttributeError:
         skipped(target, f"module {target.module!r} has no {target.qualname!r}; check the name "
                         "(a function, Class.method, Class.classmethod or Class.staticmethod)")
         return None
@@ -304,13 +315,71 @@ def _apply(target: Target, module: ModuleType) -> Patch | None:
     command = _command_callback(original)
     if command is not None:  # a click Command: its callback is what runs
         parent, attribute, original = original, "callback", command
-        if isinstance(original, TrackedFunction):
+        if _is_tracked_wrapper(original):
             return None  # wrapped already where the command was made (registries)
+    import wrapt
+
+    from otel_product_events.instrument.api import TrackedFunction
+    from otel_product_events.instrument.wrappers import build_wrapper, kind_of
+
     recorder = _recorder(target, original)
     wrapper = build_wrapper(kind_of(original), recorder)
     handle: TrackedFunction = wrapt.wrap_object(parent, attribute, TrackedFunction, (wrapper,))
     _log.debug("otel_product_events: tracking %s", target.describe())
     return Patch(target, parent, attribute, handle, original, recorder)
+
+
+def track_recorder(function: object, event_name: str, attributes: Any, *,
+                   report: Any = None) -> TrackRecorder:
+    """The recorder ``@track`` builds (:mod:`otel_product_events.instrument.recorders`),
+    imported when the first target's module is."""
+    from otel_product_events.instrument.recorders import track_recorder as build
+
+    return build(function, event_name, attributes, report=report)
+
+
+def _tracked_function(function: Any, recorder: TrackRecorder) -> Any:
+    """``function`` in the wrapper of ``@track`` (wrapping engine)."""
+    from otel_product_events.instrument.api import TrackedFunction
+    from otel_product_events.instrument.wrappers import build_wrapper, kind_of
+
+    return TrackedFunction(function, build_wrapper(kind_of(function), recorder))
+
+
+def _tracked_function_type() -> type | None:
+    """:class:`~otel_product_events.instrument.api.TrackedFunction`, or None when its module
+    was never imported, and so nothing can be one (no need to import it, and wrapt, to say
+    that a function is not wrapped)."""
+    api = sys.modules.get("otel_product_events.instrument.api")
+    found: type | None = getattr(api, "TrackedFunction", None)
+    return found
+
+
+def _is_tracked_wrapper(function: object) -> bool:
+    tracked = _tracked_function_type()
+    return tracked is not None and isinstance(function, tracked)
+
+
+def resolve_path(module: ModuleType, qualname: str) -> tuple[Any, str, Any]:
+    """``(parent, attribute, original)`` for ``module``'s ``qualname``, as wrapt's
+    ``resolve_path`` finds them: on a class, the raw attribute from the ``__dict__`` of the
+    class of its MRO that defines it (a classmethod or staticmethod object, not a bound
+    method). Raises AttributeError when a part is missing."""
+    parent: Any = module
+    path = qualname.split(".")
+    original: Any = module
+    for attribute in path:
+        parent = original
+        if isinstance(parent, type):
+            for cls in parent.__mro__:
+                if attribute in vars(cls):
+                    original = vars(cls)[attribute]
+                    break
+            else:
+                original = getattr(parent, attribute)
+        else:
+            original = getattr(parent, attribute)
+    return parent, path[-1], original
 
 
 def _recorder(target: Target, function: object) -> TrackRecorder:
@@ -326,7 +395,7 @@ def _instrument_code(target: Target, module: ModuleType,
     """Tracks one target by its code object; a callable without Python code (a builtin, a C
     extension) is wrapped instead."""
     try:
-        _, _, original = wrapt.resolve_path(module, target.qualname)
+        _, _, original = resolve_path(module, target.qualname)
     except AttributeError:
         return _apply(target, module)  # the same warning as when wrapping
     problem = _not_trackable(original)
@@ -350,7 +419,7 @@ def _instrument_code(target: Target, module: ModuleType,
 def tracked_by(function: object) -> str:
     """How zero-code tracks ``function``: ``"code"`` (its code object, Python 3.12+),
     ``"wrapper"`` (it is a tracked wrapper), or ``"none"``. For diagnostics and tests."""
-    if isinstance(function, TrackedFunction):
+    if _is_tracked_wrapper(function):
         return "wrapper"
     monitor = monitoring.current()
     real = code_function(function)
@@ -395,10 +464,15 @@ def _not_trackable(original: object) -> str | None:
     function = getattr(original, "__func__", original)  # classmethod / staticmethod objects
     if not callable(function):
         return f"it is a {type(original).__name__}, not a function, so it cannot be tracked"
-    try:
-        tracked = wrapt.find_wrapper(original, predicate=lambda w: isinstance(w, TrackedFunction))
-    except Exception:
-        tracked = None
+    tracked_type = _tracked_function_type()
+    tracked = None
+    if tracked_type is not None:  # (else wrapt need not be imported: nothing is ours)
+        import wrapt
+
+        try:
+            tracked = wrapt.find_wrapper(original, predicate=lambda w: isinstance(w, tracked_type))
+        except Exception:
+            tracked = None
     if tracked is not None:
         return "it is already tracked (decorated with @track, or targeted twice)"
     return None

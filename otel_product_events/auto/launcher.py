@@ -11,15 +11,16 @@ stays set, so Python processes the application starts are instrumented too (as w
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_product_events import environment_variables as ev
+
+if TYPE_CHECKING:  # (the bootstrap imports this module in every process: it stays light)
+    import argparse
 
 #: Holds only ``sitecustomize.py`` (and the ``__init__.py`` that ships it).
 BOOTSTRAP_DIR = Path(__file__).resolve().parent / "bootstrap"
@@ -31,6 +32,8 @@ EXIT_NOT_EXECUTABLE = 126
 
 def add_parser(subparsers: Any) -> None:
     """Registers ``run`` with the ``otel-product-events`` command."""
+    import argparse
+
     parser = subparsers.add_parser(
         "run", help="run a Python application with zero-code product events",
         description="Runs COMMAND (a Python program) with the OpenTelemetry SDK configured from "
@@ -84,6 +87,8 @@ def execute(command: Sequence[str], env: Mapping[str, str]) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os.execvpe(command[0], list(command), dict(env))  # does not return
+        import subprocess
+
         return subprocess.call(list(command), env=dict(env))
     except FileNotFoundError:
         print(f"otel-product-events run: command not found: {command[0]}", file=sys.stderr)

@@ -25,14 +25,16 @@ from __future__ import annotations
 import sys
 import threading
 from types import CodeType, FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry.context import attach, detach
 
 from otel_product_events import guard
 from otel_product_events.errors import ProductEventsError
-from otel_product_events.instrument.tracking import TrackedRun, TrackRecorder
 from otel_product_events.privacy.consent import SWITCH
+
+if TYPE_CHECKING:  # (the recorders come with the targets: nothing of instrument/ at start-up)
+    from otel_product_events.instrument.tracking import TrackedRun, TrackRecorder
 
 #: Tried in this order; 0-2 are the debugger, coverage and profiler ids.
 TOOL_IDS: Final = (3, 4, 5)

@@ -18,7 +18,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any, Final, Protocol
 
-import wrapt
+from . import post_import
 
 
 class Instrumentation(Protocol):
@@ -62,12 +62,13 @@ OnError = Callable[[str, BaseException], None]
 
 
 def install(instrumentation: Instrumentation, on_error: OnError) -> None:
-    """Registers one post-import hook per framework module; nothing is imported early.
-    Our failures go to ``on_error`` (they must never fail the application's import)."""
+    """Registers one post-import hook per framework module; nothing is imported early (wrapt
+    neither: only once a framework is). Our failures go to ``on_error`` (they must never fail
+    the application's import)."""
     for module_name, entries in REGISTRATIONS.items():
         try:
-            wrapt.register_post_import_hook(
-                partial(_on_import, instrumentation, on_error, entries), module_name)
+            post_import.when_imported(
+                module_name, partial(_on_import, instrumentation, on_error, entries))
         except Exception as error:
             on_error("register_registry_hook", error)
 
@@ -76,6 +77,8 @@ def _on_import(instrumentation: Instrumentation, on_error: OnError,
                entries: tuple[tuple[str, str], ...], module: ModuleType) -> None:
     for path, parameter in entries:
         try:
+            import wrapt  # (inside the try: nothing may escape into the application's import)
+
             if not instrumentation.active:
                 return
             parent, attribute, original = wrapt.resolve_path(module, path)

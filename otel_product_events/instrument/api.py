@@ -19,12 +19,8 @@ from otel_product_events import guard, semconv
 from otel_product_events.attributes import AttributeSource
 from otel_product_events.instrument import reentry
 from otel_product_events.instrument.events import emit_event_unguarded, new_attributes
-from otel_product_events.instrument.extract import (
-    _warn_at_caller,
-    compile_attributes,
-    signature_of,
-)
-from otel_product_events.instrument.tracking import TrackRecorder
+from otel_product_events.instrument.extract import _warn_at_caller
+from otel_product_events.instrument.recorders import function_name, track_recorder
 from otel_product_events.instrument.values import (
     IS_NONE,
     MAX_STRING_LENGTH,
@@ -117,30 +113,6 @@ def _check_event_name(event_name: object, caller: str, suffix: str = "") -> str:
     return event_name
 
 
-def valid_sources(event_name: str, attributes: Mapping[str, AttributeSource] | None,
-                  report: Callable[[str], None]) -> Mapping[str, AttributeSource] | None:
-    """``attributes`` without the names that cannot be sent; each one is reported."""
-    if not attributes:
-        return attributes
-    kept = {}
-    for key, source in attributes.items():
-        problem = name_problem(key)
-        if problem is None:
-            kept[key] = source
-        else:
-            guard.count("attributes_dropped")
-            report(f"event {event_name!r} drops attribute {shown(key)}: its name cannot be sent "
-                   f"({problem})")
-    return kept
-
-
-def _function_name(function: object) -> str:
-    target = getattr(function, "__func__", function)
-    module = getattr(target, "__module__", None)
-    qualname = getattr(target, "__qualname__", None) or getattr(target, "__name__", repr(target))
-    return f"{module}.{qualname}" if module else str(qualname)
-
-
 def track(
     event_name: str,
     *,
@@ -171,7 +143,7 @@ def track(
         if not callable(function) and not hasattr(function, "__func__"):
             raise TypeError(f"@track({name!r}) decorates functions, not {type(function).__name__}")
         declared = attributes if catalog is None else catalog.attributes_for(
-            name, attributes, where=_function_name(function), report=_warn_at_caller)
+            name, attributes, where=function_name(function), report=_warn_at_caller)
         wrapper = track_wrapper(function, name, declared, span=span, span_name=span_name)
         return TrackedFunction(function, wrapper)  # type: ignore[arg-type, return-value]
 
@@ -196,29 +168,6 @@ def track_wrapper(
     recorder = track_recorder(function, event_name, attributes, span=span, span_name=span_name,
                               report=report)
     return build_wrapper(kind_of(function), recorder)
-
-
-def track_recorder(
-    function: object,
-    event_name: str,
-    attributes: Mapping[str, AttributeSource] | None,
-    *,
-    span: bool = True,
-    span_name: str | None = None,
-    report: Callable[[str], None] | None = None,
-) -> TrackRecorder:
-    """The recorder behind :func:`track_wrapper`: zero-code on Python 3.12+ drives it from
-    ``sys.monitoring`` events instead of a wrapper (:mod:`otel_product_events.auto.monitoring`)."""
-    target: Any = getattr(function, "__func__", function)
-    function_name = _function_name(function)
-    attributes = valid_sources(event_name, attributes, report or _warn_at_caller)
-    plan = compile_attributes(event_name, attributes, signature_of(target), function_name,
-                              report)
-    return TrackRecorder(
-        event_name, function_name, plan,
-        span_name=span_name or str(getattr(target, "__qualname__", function_name)),
-        with_span=span,
-    )
 
 
 def emit(event_name: str, attributes: Mapping[str, object] | None = None) -> None:

@@ -20,12 +20,11 @@ from opentelemetry.trace import Span, set_span_in_context
 from otel_product_events import guard, semconv
 from otel_product_events.attributes import AttributeSource, AttributeValue
 from otel_product_events.ids import new_uuid7
+from otel_product_events.instrument import recorders
 from otel_product_events.instrument.api import (
     TrackedFunction,
     _check_event_name,
-    _function_name,
     add_values,
-    valid_sources,
 )
 from otel_product_events.instrument.events import emit_event, new_attributes
 from otel_product_events.instrument.extract import (
@@ -170,8 +169,8 @@ class track_lifecycle:
             raise TypeError(f"@track_lifecycle({self._name!r}) decorates functions, not "
                             f"{type(function).__name__}")
         target: Any = getattr(function, "__func__", function)
-        function_name = _function_name(function)
-        sources: Mapping[str, AttributeSource] | None = valid_sources(
+        function_name = recorders.function_name(function)
+        sources: Mapping[str, AttributeSource] | None = recorders.valid_sources(
             self._name, self._attributes, _warn_at_caller)
         plan = compile_attributes(self._name, sources, signature_of(target), function_name)
         events = _LifecycleEvents(self._name, function_name,
