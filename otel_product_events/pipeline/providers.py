@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -30,8 +31,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_product_events import guard, semconv
-from otel_product_events.catalog.model import Catalog
-from otel_product_events.catalog.policy import enforce_catalog
 from otel_product_events.config import SETTINGS
 from otel_product_events.ids import PrivateIdGenerator
 from otel_product_events.pipeline import exit_report, exporters, spooling_exporter
@@ -39,11 +38,12 @@ from otel_product_events.pipeline.flushing import flush, open_exit_window, start
 from otel_product_events.pipeline.lazy_metrics import LazyMeterProvider
 from otel_product_events.pipeline.sizing import LIMITS
 from otel_product_events.privacy import consent, installation
-from otel_product_events.privacy.hashing import configure_hashing
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import MetricExporter
+
+    from otel_product_events.catalog.model import Catalog
 
 _log = logging.getLogger("otel_product_events")
 
@@ -128,9 +128,14 @@ def configure(
         LIMITS.max_event_bytes = max_event_size
     if installation_id is not None and not (isinstance(installation_id, str) and installation_id):
         raise ValueError("configure(installation_id=...) must be a non-empty string")
+    # (Hashing and the catalog are imported only when asked for: start-up stays light.)
     if hash_algorithm is not None or hash_key is not None:
+        from otel_product_events.privacy.hashing import configure_hashing
+
         configure_hashing(hash_algorithm, hash_key)
     if catalog is not None:
+        from otel_product_events.catalog.policy import enforce_catalog
+
         enforce_catalog(catalog)  # a bad path raises CatalogError: the developer's mistake
     with _owned.lock:
         if _owned.setup is not None:
@@ -242,13 +247,22 @@ _child_hook = _ChildHook()
 def _flush_when_multiprocessing_children_exit() -> None:
     # A forked multiprocessing worker ends with os._exit(): atexit never runs, and its queued
     # events would be lost. Its own exit path does run multiprocessing finalizers, registered
-    # here in each new child (the registry is cleared when the child starts).
+    # in each new child by multiprocessing's after-fork hook (its finalizer registry is cleared
+    # when the child starts, after os.fork's own hooks). That hook is registered in the child,
+    # as it forks, only if it is a multiprocessing child: multiprocessing is not imported here.
+    os.register_at_fork(after_in_child=_in_forked_child)
+
+
+def _in_forked_child() -> None:
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util.register_after_fork(_child_hook, _finalize_multiprocessing_child)
+
+
+def _finalize_multiprocessing_child(_: object) -> None:
     from multiprocessing import util
 
-    def in_child(_: object) -> None:
-        util.Finalize(None, _flush_at_exit, exitpriority=100)
-
-    util.register_after_fork(_child_hook, in_child)
+    util.Finalize(None, _flush_at_exit, exitpriority=100)
 
 
 def _flush_at_exit() -> None:
