@@ -12,8 +12,8 @@ other finders for the spec (as ``importlib.util.find_spec`` does) and wraps its 
 hooks run after ``exec_module`` (or the legacy ``load_module``). The wrapper hands every other
 attribute to the real loader (``runpy`` asks it for ``get_code``), and the module and its spec
 name the real loader, never ours. Each hook runs once; a module reloaded later is not hooked
-again. Hooks must not raise (ours catch everything: an exception here would fail the
-application's import).
+again. An exception from a hook would fail the application's import: ours catch everything,
+and one that escapes all the same is counted and logged here, never raised.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
+
+from otel_product_events import guard
 
 Hook = Callable[[ModuleType], None]
 
@@ -48,14 +50,24 @@ def when_imported(name: str, hook: Hook) -> None:
                 _hooks.finder = _Finder()
                 sys.meta_path.insert(0, _hooks.finder)
     if module is not None:
-        hook(module)
+        _run(hook, module)
 
 
 def _imported(module: ModuleType) -> None:
     with _hooks.lock:
         hooks = _hooks.waiting.pop(getattr(module, "__name__", ""), ())
     for hook in hooks:
+        _run(hook, module)
+
+
+def _run(hook: Hook, module: ModuleType) -> None:
+    try:
         hook(module)
+    except Exception as error:  # (even in strict mode: this is the application's import)
+        guard.count("internal_errors")
+        guard.warn("post-import", "otel_product_events: internal error in a post-import hook "
+                   "of %s (%s). Your code still runs, with less telemetry.",
+                   module.__name__, type(error).__name__)
 
 
 class _Finder:

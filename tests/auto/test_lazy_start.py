@@ -37,6 +37,34 @@ def test_a_process_with_targets_is_instrumented_at_start() -> None:
     assert (done.stdout, done.stderr) == ("True\n", "")
 
 
+#: What a process with targets need not import before its program starts: the OTLP exporters
+#: (built on the first export), the metrics SDK (on the first meter), the recorders and the
+#: catalog's model (when a target's module is imported, or a catalog named), wrapt (to wrap).
+DEFERRED = ("wrapt", "requests", "grpc", "google.protobuf", "opentelemetry.sdk.metrics",
+            "opentelemetry.exporter.otlp.proto", "otel_product_events.instrument",
+            "otel_product_events.catalog.model")
+PROBE = f"""
+import sys
+def deferred():
+    return sorted({{m for m in sys.modules for d in {DEFERRED!r} if m.startswith(d)}})
+at_start = deferred()
+import colorsys
+colorsys.rgb_to_hsv(0.1, 0.2, 0.3)
+print(at_start, "otel_product_events.instrument.recorders" in sys.modules, "wrapt" in sys.modules)
+"""
+
+
+def test_a_process_with_targets_starts_with_the_sdk_and_its_hooks_only() -> None:
+    """Start-up (tests/benchmarks/startup.py measures it) configures the SDK and registers the
+    hooks; a target's recorder comes with its module, and wrapt only where targets are wrapped
+    (before 3.12)."""
+    done = run(sys.executable, "-c", PROBE,
+               env={"OTEL_PRODUCT_EVENTS_TRACK": "colorsys:rgb_to_hsv=color.converted"})
+    assert done.stderr == ""
+    wrapped = sys.version_info < (3, 12)
+    assert done.stdout == f"[] True {wrapped}\n"
+
+
 def test_the_bootstrap_spells_our_variable_names_right() -> None:
     """It names them itself (importing the package would cost the start-up time it saves)."""
     import ast
