@@ -4,11 +4,16 @@ A call of a function decorated with :func:`track` becomes a span plus one *produ
 OpenTelemetry log record with an event name, carrying only the attributes you declared,
 correlated with the trace. See the README for the full tour.
 
-Each public name is imported on first use (PEP 562): ``import otel_product_events`` costs next
-to nothing, and a process that uses only part of the library (the zero-code bootstrap runs in
-every process an application starts) imports only that part.
+The public names are imported on first use (PEP 562): ``import otel_product_events`` costs next
+to nothing, so the zero-code bootstrap, which runs in every process an application starts and
+imports our submodules (and so this package), pays only for what it uses. The first name used
+imports them all at once (a few tens of milliseconds), so that no later use can find one of
+them half-imported: a signal handler that emits interrupts an import only during that first
+use, and its ``emit`` then waits until the import is done, as an emit interrupting an emit
+does.
 """
 
+from _thread import get_ident
 from typing import TYPE_CHECKING, Any
 
 from otel_product_events.version import __version__
@@ -86,17 +91,37 @@ __all__ = [
     "usage_ping",
 ]
 
+#: Threads importing the public names (their first use), and the emits deferred meanwhile.
+_importing: set[int] = set()
+_emits_later: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+
+def _emit_later(*args: Any, **kwargs: Any) -> None:
+    _emits_later.append((args, kwargs))
+
+
 if not TYPE_CHECKING:  # (hidden from type checkers, which would take any name for valid)
 
     def __getattr__(name: str) -> Any:
-        module = _LAZY.get(name)
-        if module is None:
+        if name not in _LAZY:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        thread = get_ident()
+        if thread in _importing:  # a signal handler, interrupting the first use in its thread
+            if name == "emit":
+                return _emit_later
+            raise AttributeError(f"{__name__}.{name} is being imported (first use)")
         import importlib
 
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value  # from now on a plain attribute
-        return value
+        _importing.add(thread)
+        try:
+            for each, module in _LAZY.items():
+                globals()[each] = getattr(importlib.import_module(module), each)
+        finally:
+            _importing.discard(thread)
+        while _emits_later:
+            args, kwargs = _emits_later.pop(0)
+            globals()["emit"](*args, **kwargs)
+        return globals()[name]
 
     def __dir__() -> list[str]:
         return sorted({*globals(), *_LAZY})

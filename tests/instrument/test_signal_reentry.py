@@ -49,3 +49,41 @@ def test_a_signal_handler_emitting_during_emit_never_deadlocks(tmp_path: object)
             + stats.get("log_records_queued", 0))  # not exported when shutdown gave up
     assert exported + lost == report["emitted"] + 3 * report["handled"]
     assert report["signalled"] > 0
+
+
+# The package imports its public names on first use: here a signal handler emits while that
+# first use (pe.track) is importing them. Its emits wait for the import, then go out.
+FIRST_USE = """
+import json, signal, sys
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from otel_product_events.pipeline.providers import configure  # (no public name used yet)
+import otel_product_events as pe
+
+exporter = InMemoryLogRecordExporter()
+configure(log_exporter=exporter)
+handled = during_first_use = 0
+
+def handler(signum, frame):
+    global handled, during_first_use
+    handled += 1
+    during_first_use += "track" not in vars(pe)
+    pe.emit("app.signalled")
+
+signal.signal(signal.SIGALRM, handler)
+signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+pe.track  # the first use: imports every public name
+signal.setitimer(signal.ITIMER_REAL, 0, 0)
+pe.flush(10)
+names = [r.log_record.event_name for r in exporter.get_finished_logs()]
+print(json.dumps({"handled": handled, "during_first_use": during_first_use,
+                  "signalled": names.count("app.signalled")}))
+"""
+
+
+def test_a_signal_handler_emitting_during_the_first_use_waits_for_the_import(
+    tmp_path: object
+) -> None:
+    report = last_json_line(run_bounded(FIRST_USE, {"OTEL_PRODUCT_EVENTS_STATE_DIR":
+                                                    str(tmp_path)}))
+    assert report["during_first_use"] > 0  # (else the test proves nothing)
+    assert report["signalled"] == report["handled"]
