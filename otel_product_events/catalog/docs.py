@@ -53,6 +53,9 @@ _METADATA: Final = (
      f"`{semconv.OUTCOME_CANCELLED}` (events sent when a function of ours returns)"),
     ("error", f"`{semconv.ERROR_TYPE}`",
      "class of the error when it failed; never the error message"),
+    ("exit status", f"`{semconv.PROCESS_EXIT_CODE}`",
+     "the status the program exited with, when it ended with a failing exit (`sys.exit(2)`, a "
+     "usage error); nothing else about the exit"),
     ("function", f"`{semconv.CODE_FUNCTION_NAME}`",
      "the function of ours that sent it (events sent when a function of ours returns)"),
     ("service", f"resource `{semconv.SERVICE_NAME}`, `{semconv.SERVICE_VERSION}`",

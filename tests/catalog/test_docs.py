@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from otel_product_events import semconv
 from otel_product_events.catalog.docs import render_docs
 from otel_product_events.catalog.model import load_catalog, parse_catalog
 from tests.catalog.conftest import EXAMPLE_CATALOG, HERE, SMALL_CATALOG, run
@@ -81,6 +82,14 @@ def test_run_id_and_duration_are_listed_only_when_there_are_lifecycle_events() -
     assert "product.run.id" not in plain
     assert "`product.run.id`" in lifecycle
     assert "`product.duration_ms`" in lifecycle
+
+
+def test_every_key_the_library_adds_to_an_event_is_explained() -> None:
+    """Whatever metadata the library may add (semconv.METADATA_KEYS) has its row on the page."""
+    text = render_docs(parse_catalog("events:\n  a.completed: {description: A.}\n"))
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    for key in semconv.METADATA_KEYS:
+        assert any(f"`{key}`" in row for row in rows), key
 
 
 def test_the_page_says_how_to_opt_out_and_what_every_event_carries() -> None:
