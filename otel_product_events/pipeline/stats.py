@@ -17,6 +17,8 @@ def stats() -> dict[str, int]:
     ``*_queued`` (accepted, not yet exported), for ``log_records`` and ``spans``. Counters that
     never moved are absent. Events refused at the call: ``events_dropped_invalid_name``,
     ``events_dropped_too_large`` (over ``max_event_size``); attributes: ``attributes_dropped``.
+    ``exporters_not_built``: an OTLP exporter (or the meter provider) that could not be built
+    at its first use, from the ``OTEL_EXPORTER_OTLP_*`` settings (logged once).
     The offline spool adds ``*_spooled`` (kept on disk for a later run),
     ``*_sent_from_spool`` and ``*_spool_dropped`` (size or age bound) and
     ``spool_files_corrupt``; see the README's "Spool" section for how the books balance.

@@ -15,6 +15,7 @@ from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWrit
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 
 from otel_product_events import semconv
+from otel_product_events.ids import PrivateIdGenerator
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ def _install() -> None:
     with _install_lock:
         tracer_provider = trace.get_tracer_provider()
         if isinstance(tracer_provider, trace.ProxyTracerProvider):
-            tracer_provider = TracerProvider()
+            # Ids from our private generator, as configure() does: a test that seeds the global
+            # random (jinja2's test_random) must draw the same values with capture on.
+            tracer_provider = TracerProvider(id_generator=PrivateIdGenerator())
             trace.set_tracer_provider(tracer_provider)
         logger_provider = _logs.get_logger_provider()
         if isinstance(logger_provider, ProxyLoggerProvider):

@@ -129,3 +129,26 @@ child = json.loads(os.read(read, 65536))
 print(json.dumps({"shared": len(set(ids) & set(child))}))
 """))
     assert report == {"shared": 0}
+
+
+def test_capture_events_leaves_the_apps_seeded_sequence_alone() -> None:
+    """Without providers, capture_events() installs its own: span ids come from the private
+    generator there too (jinja2's test_random, run under the field harness, depends on it)."""
+    report = last_json_line(run_python("""
+import json, random
+import otel_product_events as pe
+from otel_product_events.testing import capture_events
+
+@pe.track("seeded.call")
+def call():
+    pass
+
+random.seed(7)
+expected = random.random()
+with capture_events() as events:
+    random.seed(7)
+    call()
+    drawn = random.random()
+print(json.dumps({"events": len(events), "spans": len(events.spans), "same": drawn == expected}))
+"""))
+    assert report == {"events": 1, "spans": 1, "same": True}
