@@ -220,8 +220,11 @@ def main() -> int:
         print(f"{project.name} {project.version}: {len(plain)} tests ({dict(counts)}), "
               f"{len(targets)} targets, {sum(events.values())} events; newly failing "
               f"under zero-code: {len(newly_failed)}; targets without events: {len(silent)}")
+        by_reason: dict[str, list[str]] = {}
         for function, reason in left_out.items():
-            print(f"    left out (wrapping cannot track it): {function}: {reason}")
+            by_reason.setdefault(reason, []).append(function)
+        for reason, functions in by_reason.items():
+            print(f"    left out, wrapping cannot track {', '.join(functions)}: {reason}")
         for line in newly_failed[:20]:
             print(f"    newly failing: {line}")
         for line in silent:
