@@ -12,7 +12,9 @@ other load on the machine does not count), medians over interleaved runs:
   application can do anything: with targets, the SDK configured and the import hooks in place.
   Work deferred to later (the OTLP exporter is built when the first batch goes out, a target
   is instrumented when its module is imported) is not in it.
-* **whole run**: the CPU of the whole process running ``import target_module;
+* **whole run, sending nothing**: the CPU of that whole process (it prints a number and ends),
+  exit included: what a child process that never sends anything costs.
+* **whole run, one event**: the CPU of the whole process running ``import target_module;
   target_module.work(1)``. With targets, that call emits one event (and its span), exported at
   exit to a local OTLP/HTTP receiver in this process (checked: the run fails if the event did not
   arrive). So the deferred work is all here: instrumenting the target, building the exporter,
@@ -108,13 +110,15 @@ def cpu_of_run(python: str, code: str, env: dict[str, str]) -> tuple[float, str]
 
 
 def measure(python: str, cases: dict[str, dict[str, str]], receiver: Receiver,
-            runs: int) -> dict[str, tuple[float, float]]:
-    """Median start-up and whole-run CPU seconds per case; the cases take turns run after run
-    (a change of load hits them all), after one warm-up round."""
-    samples: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in cases}
+            runs: int) -> dict[str, tuple[float, float, float]]:
+    """Median CPU seconds per case: start-up, whole run sending nothing, whole run sending one
+    event; the cases take turns run after run (a change of load hits them all), after one
+    warm-up round."""
+    samples: dict[str, tuple[list[float], list[float], list[float]]] = {
+        k: ([], [], []) for k in cases}
     for run in range(runs + 1):
         for label, env in cases.items():
-            _, output = cpu_of_run(python, START_UP_PROGRAM, env)
+            quiet, output = cpu_of_run(python, START_UP_PROGRAM, env)
             with receiver.lock:
                 logs_before = receiver.requests["/v1/logs"]
             whole, _ = cpu_of_run(python, SHORT_RUN_PROGRAM, env)
@@ -124,9 +128,10 @@ def measure(python: str, cases: dict[str, dict[str, str]], receiver: Receiver,
                 raise SystemExit(f"{label}: the event did not reach the receiver")
             if run:
                 samples[label][0].append(float(output.split()[-1]))
-                samples[label][1].append(whole)
-    return {label: (statistics.median(start), statistics.median(whole))
-            for label, (start, whole) in samples.items()}
+                samples[label][1].append(quiet)
+                samples[label][2].append(whole)
+    return {label: (statistics.median(start), statistics.median(quiet), statistics.median(whole))
+            for label, (start, quiet, whole) in samples.items()}
 
 
 def base_env(here: str, endpoint: str) -> dict[str, str]:
@@ -173,18 +178,20 @@ def main() -> None:
         version = subprocess.run([options.python, "-V"], capture_output=True, text=True)
         print(f"{options.python}: {version.stdout.strip()}")
         print(f"CPU time (user + system), median of {options.runs} runs:")
-        print(f"  {'':30} {'start-up':>17} {'whole run':>17}")
-        base_start, base_whole = results["plain python"]
-        for label, (start, whole) in results.items():
-            if label == "plain python":
-                cells = f"{start * 1e3:8.1f} ms        {whole * 1e3:8.1f} ms"
-            else:
-                cells = (f"{start * 1e3:8.1f} ms ({(start - base_start) * 1e3:+5.0f})"
-                         f" {whole * 1e3:8.1f} ms ({(whole - base_whole) * 1e3:+5.0f})")
-            print(f"  {label:30} {cells}")
-        print("  start-up: until the program's first statement runs; whole run: the process "
-              "running\n  `import target_module; target_module.work(1)` (with targets: one "
-              "event and its span,\n  exported at exit to a local OTLP/HTTP receiver)")
+        for heads in (("start-up", "whole run,", "whole run,"),
+                      ("", "sending nothing", "one event")):
+            print((f"  {'':22}" + " ".join(f"{head:>15}  " for head in heads)).rstrip())
+        base = results["plain python"]
+        for label, values in results.items():
+            cells = []
+            for value, plain in zip(values, base, strict=True):
+                added = "" if label == "plain python" else f"{(value - plain) * 1e3:+.0f}"
+                cells.append(f"{value * 1e3:8.1f} ms {added:>5}")
+            print(f"  {label:22}" + " ".join(cells).rstrip())
+        print("  start-up: until the program's first statement runs. whole run: the process, "
+              "exit\n  included; one event: `import target_module; target_module.work(1)`, "
+              "whose event\n  and span (with targets) go at exit to a local OTLP/HTTP "
+              "receiver.")
         if options.calls:
             per_call(options.python, here, options.calls)
     receiver.shutdown()
