@@ -4,7 +4,9 @@ installations, retention and a dashboard page over stored events."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -246,7 +248,19 @@ def run_guarded(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     traceback."""
     try:
         return run(args, out)
+    except BrokenPipeError as error:
+        if out is not sys.stdout:
+            return _failed(error)
+        # The reader left (``report ... | head``): what it wanted, it has. Point stdout at
+        # devnull so that the interpreter's final flush does not fail again at exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:
-        reason = " ".join(str(error).split())[:300] or "no details"
-        print(f"otel-product-events report: {type(error).__name__}: {reason}", file=sys.stderr)
-        return 2
+        return _failed(error)
+
+
+def _failed(error: Exception) -> int:
+    reason = " ".join(str(error).split())[:300] or "no details"
+    print(f"otel-product-events report: {type(error).__name__}: {reason}", file=sys.stderr)
+    return 2
