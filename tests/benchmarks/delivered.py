@@ -26,6 +26,7 @@ installed ``otel_product_events``. Not part of the test run: timings are not tes
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -245,6 +246,26 @@ def markdown(rows: Sequence[dict[str, Any]], events: int) -> str:
     return "\n".join(lines)
 
 
+#: Distributions whose versions the results name.
+DISTRIBUTIONS = ("otel-product-events", "opentelemetry-sdk",
+                 "opentelemetry-exporter-otlp-proto-http", "segment-analytics-python", "posthog",
+                 "snowplow-tracker")
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for name in DISTRIBUTIONS:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    # The children import the interpreter's own copy: say which (a worktree's editable install).
+    spec = importlib.util.find_spec("otel_product_events")
+    found["otel_product_events from"] = str(Path(spec.origin).parent) if spec and spec.origin \
+        else None
+    return found
+
+
 def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "platform": platform.platform(),
             "cpus": os.cpu_count(), "load_average": os.getloadavg()}
@@ -268,15 +289,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = available(names)
     results = measure(names, args.events, args.rounds)
     rows = summarize(results, args.events)
-    document = {"machine": machine(), "events": args.events, "rounds": args.rounds,
-                "results": rows,
+    document = {"machine": machine(), "versions": versions(), "events": args.events,
+                "rounds": args.rounds, "results": rows,
                 "raw": {name: [{"full": asdict(r.full), "baseline": asdict(r.baseline)}
                                for r in rounds] for name, rounds in results.items()}}
     if args.json == "-":
         print(json.dumps(document, indent=2))
     else:
         print(f"{args.events:,} events per tracker, median of {args.rounds} rounds; "
-              f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
+              f"Python {platform.python_version()}, {os.cpu_count()} CPUs; "
+              + ", ".join(f"{k} {v}" for k, v in document["versions"].items() if v))
         print()
         print(markdown(rows, args.events))
         if args.json:
