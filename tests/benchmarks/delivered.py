@@ -81,6 +81,7 @@ REFERENCES = {"x hand-written `Logger.emit`": "otel-emit", "x Segment": "segment
 class Run:
     events: int
     cpu_s: float
+    sys_s: float
     max_rss_kib: int
     exit_code: int
     counts: dict[str, Any]
@@ -97,7 +98,8 @@ def child_environment(state_dir: str) -> dict[str, str]:
     return env
 
 
-def run_child(name: str, events: int, sink: Sink, timeout_s: float) -> Run:
+def run_child(name: str, events: int, sink: Sink, timeout_s: float,
+              cpu: int | None = None) -> Run:
     tracker = TRACKERS[name]
     state_dir = tempfile.mkdtemp(prefix="delivered-state-")
     try:
@@ -105,7 +107,9 @@ def run_child(name: str, events: int, sink: Sink, timeout_s: float) -> Run:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             process = subprocess.Popen([sys.executable, str(CHILD), name, str(events), sink.url],
                                        stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                       env=child_environment(state_dir))
+                                       env=child_environment(state_dir),
+                                       preexec_fn=None if cpu is None else
+                                       lambda: os.sched_setaffinity(0, {cpu}))
             watchdog = threading.Timer(timeout_s, process.kill)
             watchdog.start()
             try:
@@ -120,7 +124,7 @@ def run_child(name: str, events: int, sink: Sink, timeout_s: float) -> Run:
             stderr = err.read().decode(errors="replace")
         counts = sink.settled_counts(events, tracker.kind)
         report = json.loads(lines[-1]) if lines and process.returncode == 0 else {}
-        return Run(events, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+        return Run(events, usage.ru_utime + usage.ru_stime, usage.ru_stime, usage.ru_maxrss,
                    process.returncode, counts, report, stderr)
     finally:
         shutil.rmtree(state_dir, ignore_errors=True)
@@ -157,8 +161,8 @@ def available(names: Sequence[str]) -> list[str]:
     return chosen
 
 
-def measure(names: Sequence[str], events: int, rounds: int,
-            timeout_s: float = 600.0) -> dict[str, list[Round]]:
+def measure(names: Sequence[str], events: int, rounds: int, timeout_s: float = 600.0,
+            cpu: int | None = None) -> dict[str, list[Round]]:
     results: dict[str, list[Round]] = {name: [] for name in names}
     order = list(names)
     with Sink() as sink:
@@ -166,8 +170,8 @@ def measure(names: Sequence[str], events: int, rounds: int,
             random.Random(number).shuffle(order)  # no tracker always runs first or last
             for name in order:
                 print(f"round {number + 1}/{rounds}: {name}", file=sys.stderr, flush=True)
-                baseline = run_child(name, 0, sink, timeout_s)
-                full = run_child(name, events, sink, timeout_s)
+                baseline = run_child(name, 0, sink, timeout_s, cpu)
+                full = run_child(name, events, sink, timeout_s, cpu)
                 results[name].append(Round(full, baseline))
     return results
 
@@ -211,6 +215,7 @@ def summarize(results: dict[str, list[Round]], events: int) -> list[dict[str, An
             "emit_s": _median([r.full.report.get("emit_s") for r in rounds]),
             "flush_s": _median([r.full.report.get("flush_s") for r in rounds]),
             "cpu_s": [round(r.full.cpu_s, 3) for r in rounds],
+            "sys_s": [round(r.full.sys_s, 3) for r in rounds],
             "baseline_cpu_s": [round(r.baseline.cpu_s, 3) for r in rounds],
             "requests": [r.full.counts["requests"] for r in rounds],
             "problems": problems,
@@ -278,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="",
                         help=f"comma-separated trackers, of: {', '.join(TRACKERS)}")
+    parser.add_argument("--cpu", type=int, metavar="N",
+                        help="pin each tracker's process to CPU N (all its threads on one core)")
     parser.add_argument("--json", nargs="?", const="-", metavar="FILE",
                         help="also write the results as JSON to FILE (stdout without FILE, "
                              "instead of the table)")
@@ -287,10 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown trackers {unknown}; choose from {', '.join(TRACKERS)}")
     names = available(names)
-    results = measure(names, args.events, args.rounds)
+    results = measure(names, args.events, args.rounds, cpu=args.cpu)
     rows = summarize(results, args.events)
     document = {"machine": machine(), "versions": versions(), "events": args.events,
-                "rounds": args.rounds, "results": rows,
+                "rounds": args.rounds, "pinned_to_cpu": args.cpu, "results": rows,
                 "raw": {name: [{"full": asdict(r.full), "baseline": asdict(r.baseline)}
                                for r in rounds] for name, rounds in results.items()}}
     if args.json == "-":

@@ -36,7 +36,8 @@ def test_every_event_a_tracker_emits_is_counted_by_the_sink_and_none_in_its_base
 def _run(events: int, logs: int, spans: int = 0) -> delivered.Run:
     counts = {"logs": logs, "spans": spans, "errors": 0, "other": 0, "requests": 1,
               "last_arrival": 1.5}
-    return delivered.Run(events, cpu_s=1.0 + events / 1000, max_rss_kib=1024, exit_code=0,
+    return delivered.Run(events, cpu_s=1.0 + events / 1000, sys_s=0.1, max_rss_kib=1024,
+                         exit_code=0,
                          counts=counts, report={"first_emit": 1.0})
 
 
