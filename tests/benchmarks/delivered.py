@@ -1,6 +1,7 @@
 """Benchmark: CPU per DELIVERED event, counting the trackers' background work (issue #17).
 
     python tests/benchmarks/delivered.py [--events N] [--rounds R] [--only NAME,...] [--json [F]]
+                                         [--cpu N]
 
 The per-call benchmark (run.py) times what the caller waits for; an application also pays for
 what its tracker does afterwards on its own threads (encoding, compressing, sending), under the
@@ -11,8 +12,10 @@ arrived. Per tracker and round:
 
 - CPU = the child's user+sys time (``os.wait4``: all threads, start to exit) minus that of the
   same child emitting nothing (import, configure, flush, shutdown, exit), divided by the events
-  the sink counted. CPU time, unlike wall time, hardly moves when other work shares the
-  machine's cores; the median of the rounds is reported.
+  the sink counted; the median of the rounds is reported. CPU time, unlike wall time, hardly
+  moves when other work shares the machine's cores, with one exception: a tracker whose
+  sending thread wakes for every event (Segment, PostHog) pays more for it when a second core
+  is free. ``--cpu N`` holds each tracker's process on core N, which takes that out.
 - delivered: events counted by the sink (spans too, for the span + event cases); anything but
   N is reported loudly and makes the exit status 1.
 - wall time from the first emit to the last request carrying events reaching the sink.
