@@ -43,10 +43,12 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not collector"
 
-# Per-call cost against hand-written OpenTelemetry and the peers, then end-to-end throughput.
+# Per-call cost against hand-written OpenTelemetry and the peers, CPU per delivered event (the
+# trackers' background work too, peers really sending to a local sink), then throughput.
 bench: $(STAMP) collector
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
 	$(BIN)/python tests/benchmarks/run.py
+	$(BIN)/python tests/benchmarks/delivered.py --json bench-results/delivered.json
 	$(BIN)/python tests/benchmarks/throughput.py
 
 # Real projects' own test suites (click, Flask, jinja2, attrs; sdists from PyPI), plainly and
