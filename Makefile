@@ -9,7 +9,9 @@ PYTHON_3.10 ?= $(PYENV_ROOT)/versions/3.10.13/bin/python
 PYTHON_3.11 ?= $(PYENV_ROOT)/versions/3.11.7/bin/python
 PYTHON_3.12 ?= $(PYENV_ROOT)/versions/3.12.1/bin/python
 PYTHON_3.13 ?= $(PYENV_ROOT)/versions/3.13.0/bin/python
-PYTHON ?= $(PYTHON_3.11)
+# .venv's interpreter: pyenv's 3.11 when present, else the machine's python3 (make demo works
+# without pyenv; make test needs all four).
+PYTHON ?= $(shell test -x $(PYTHON_3.11) && echo $(PYTHON_3.11) || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
