@@ -153,6 +153,6 @@ def targets_from_environment(environ: Mapping[str, str] | None = None) -> Target
             catalog = load_catalog(catalog_path)
         except CatalogError as error:
             problems.append(f"{ev.OTEL_PRODUCT_EVENTS_CATALOG}: {error}\n"
-                            "Its targets and attributes are not used until it is fixed")
+                            "No product event is sent until it is fixed (the catalog fails closed)")
     combined = combine(parse_track_variable(env.get(ev.OTEL_PRODUCT_EVENTS_TRACK, "")), catalog)
     return Targets(combined.targets, tuple(problems) + combined.problems)

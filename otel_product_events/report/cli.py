@@ -4,7 +4,10 @@ installations, retention and a dashboard page over stored events."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -136,6 +139,7 @@ def answer(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     dialect = _filtered(args, queries.DUCKDB)
     connection = store.load(args.data)
+    _warn_of_unseen_names(args, connection)
     if args.question in {"trends", "active", "retention"}:
         return _activity(args, connection, dialect)
     if args.question == "counts":
@@ -153,6 +157,25 @@ def answer(args: argparse.Namespace) -> list[dict[str, Any]]:
     for row in rows:
         row["first_seen"] = _iso(row.pop("first_seen_ms"))
     return rows
+
+
+def _warn_of_unseen_names(args: argparse.Namespace, connection: Any) -> None:
+    """A funnel step or ``--returning`` event that never occurs is most often a typo; the
+    answer (zero) is still right, so this only warns, with the nearest names seen."""
+    steps: list[str] = getattr(args, "steps", None) or []
+    returning: str | None = getattr(args, "returning", None)
+    asked = [*steps, *([returning] if returning else [])]
+    if not asked:
+        return
+    seen = {row[0] for row in connection.execute(
+        "SELECT DISTINCT event_name FROM events").fetchall()}
+    for name in dict.fromkeys(asked):
+        if name in seen:
+            continue
+        near = difflib.get_close_matches(name, sorted(seen), n=3)
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        print(f"otel-product-events report: no event named {name!r} in the data{hint}",
+              file=sys.stderr)
 
 
 def _activity(args: argparse.Namespace, connection: Any, dialect: queries.Dialect
@@ -246,7 +269,19 @@ def run_guarded(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     traceback."""
     try:
         return run(args, out)
+    except BrokenPipeError as error:
+        if out is not sys.stdout:
+            return _failed(error)
+        # The reader left (``report ... | head``): what it wanted, it has. Point stdout at
+        # devnull so that the interpreter's final flush does not fail again at exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:
-        reason = " ".join(str(error).split())[:300] or "no details"
-        print(f"otel-product-events report: {type(error).__name__}: {reason}", file=sys.stderr)
-        return 2
+        return _failed(error)
+
+
+def _failed(error: Exception) -> int:
+    reason = " ".join(str(error).split())[:300] or "no details"
+    print(f"otel-product-events report: {type(error).__name__}: {reason}", file=sys.stderr)
+    return 2

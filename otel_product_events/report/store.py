@@ -141,6 +141,9 @@ def load(data_dir: str | Path, skipped: Skipped | None = None) -> duckdb.DuckDBP
     report = skipped is None
     skipped = skipped if skipped is not None else Skipped()
     files = data_files(Path(data_dir))
+    if not files and report:
+        print(f"otel-product-events report: no event files (product-events*) in {data_dir}; "
+              "is it the collector's data directory?", file=sys.stderr)
     connection = duckdb.connect()
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8") as flat:
         for path in files:

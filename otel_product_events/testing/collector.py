@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import time
 import urllib.error
@@ -27,6 +26,7 @@ from typing import Any
 from otel_product_events.report.files import read_requests
 from otel_product_events.report.otlp_json import any_value, attributes
 from otel_product_events.testing.ports import LOOPBACK, free_ports, port_open
+from otel_product_events.testing.processes import log_tail, terminate
 
 
 class CollectorError(RuntimeError):
@@ -89,11 +89,7 @@ class RunningCollector:
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the collector's stderr (its own log)."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def is_ready(self) -> bool:
         try:
@@ -107,14 +103,7 @@ class RunningCollector:
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM (the collector flushes and shuts down), then SIGKILL after ``timeout``."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return terminate(self.process, timeout)
 
 
 def _start(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otel_product_events.testing.ports import LOOPBACK, free_ports, port_open
+from otel_product_events.testing.processes import log_tail, terminate
 
 KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
@@ -178,22 +179,11 @@ class KafkaBroker:
         return self.work_dir / "broker.log"
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM (controlled shutdown), then SIGKILL after ``timeout``."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return terminate(self.process, timeout)
 
     def tool(self, main_class: str, *args: str, timeout: float = 120) -> str:
         """Run a Kafka command-line tool (e.g. ``org.apache.kafka.tools.TopicCommand``)

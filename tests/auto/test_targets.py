@@ -158,7 +158,7 @@ class TestTargetsFromEnvironment:
         assert [t.function for t in found.targets] == ["shop:pay"]
         (problem,) = found.problems
         assert problem.startswith("OTEL_PRODUCT_EVENTS_CATALOG: invalid event catalog")
-        assert "not used until it is fixed" in problem
+        assert "No product event is sent until it is fixed" in problem
 
     def test_no_variables_means_no_targets_and_no_problems(self) -> None:
         """Zero-code instrumentation is off unless asked for."""

@@ -6,6 +6,7 @@ an instance, classmethods and staticmethods."""
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -73,8 +74,11 @@ def test_a_local_function_cannot_be_pickled_as_with_plain_ones() -> None:
                                    lambda: Tracked.double, lambda: Tracked.make],
                          ids=["function", "bound method", "staticmethod", "classmethod"])
 def test_a_process_pool_maps_a_tracked_callable(reach: Callable[[], Any]) -> None:
-    """ProcessPoolExecutor pickles the callable for each chunk of work."""
+    """ProcessPoolExecutor pickles the callable for each chunk of work. Spawned, not forked:
+    the worker imports the callable's module afresh, so only a by-reference pickle works (and
+    forking this multithreaded test process is deprecated on 3.12+)."""
     function = reach()
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
         results = list(pool.map(function, [1, 2]))
     assert results == [function(1), function(2)]

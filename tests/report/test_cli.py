@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,35 @@ def test_new_reports_draw_charts(data_dir: Path, tmp_path: Path) -> None:
         assert status == 0
         assert png.read_bytes().startswith(b"\x89PNG")
         assert "<rect" in page.read_text()
+
+
+def test_a_reader_that_leaves_early_ends_the_report_quietly(data_dir: Path) -> None:
+    """``report ... | head``: no traceback, no error line, exit 0, when the pipe closes."""
+    command = [sys.executable, "-m", "otel_product_events.cli", "report", "counts",
+               "--data", str(data_dir), "--by", "installation"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()  # the reader is gone before the report writes a line
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, errors
+    assert errors == ""
+
+
+def test_a_funnel_step_never_seen_is_named_with_the_nearest_names(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    misspelt = dataset.FUNNEL[1][:-1] + "x"
+    status, _ = run("funnel", dataset.FUNNEL[0], misspelt, "--data", str(data_dir))
+    assert status == 0
+    warning = capsys.readouterr().err
+    assert f"no event named {misspelt!r} in the data" in warning
+    assert f"did you mean {dataset.FUNNEL[1]}" in warning
+    assert repr(dataset.FUNNEL[0]) not in warning
+
+
+def test_a_directory_without_event_files_is_pointed_out(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.jsonl").write_text("not events\n")
+    status, text = run("counts", "--data", str(tmp_path))
+    assert (status, text.strip()) == (0, "(no rows)")
+    assert "no event files (product-events*) in" in capsys.readouterr().err
