@@ -97,3 +97,23 @@ print(json.dumps({"installed": setup.installed_meter_provider, "before": before,
     assert report["before"] is False
     assert report["after"] is True
     assert report["sdk"].startswith("opentelemetry.sdk.metrics")
+
+
+def test_records_an_exporter_cannot_send_are_spooled(tmp_path: object) -> None:
+    """With the spool on, the batches of an exporter that cannot be built are kept on disk for
+    a run that can send them, like those of a collector that is away."""
+    process = run_python("""
+import atexit, json
+import otel_product_events as pe
+atexit.register(lambda: print(json.dumps(pe.stats())))  # after our exit flush and spool
+pe.configure()
+for i in range(3):
+    pe.emit("tick", {"i": i})
+    pe.flush(5)
+""", {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_COMPRESSION": "zip",
+      "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",
+      "OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path)})
+    stats = last_json_line(process)
+    assert stats["exporters_not_built"] == 1
+    assert stats["log_records_spooled"] == 3
+    assert "log_records_export_failed" not in stats
