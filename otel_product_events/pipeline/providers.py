@@ -240,6 +240,9 @@ def shutdown(timeout: float | None = None) -> bool:
 class _ChildHook:
     """Kept alive for multiprocessing's weak after-fork registry."""
 
+    #: Registered there (in this process, or inherited from the parent that forked it).
+    registered = False
+
 
 _child_hook = _ChildHook()
 
@@ -255,8 +258,9 @@ def _flush_when_multiprocessing_children_exit() -> None:
 
 def _in_forked_child() -> None:
     util = sys.modules.get("multiprocessing.util")
-    if util is not None:
+    if util is not None and not _child_hook.registered:
         util.register_after_fork(_child_hook, _finalize_multiprocessing_child)
+        _child_hook.registered = True
 
 
 def _finalize_multiprocessing_child(_: object) -> None:
