@@ -2,9 +2,9 @@
 
 Targets come from ``OTEL_PRODUCT_EVENTS_TRACK`` and the event catalog named by
 ``OTEL_PRODUCT_EVENTS_CATALOG`` (:mod:`otel_product_events.catalog.targets`); post-import
-hooks apply them with the very recorder ``@track`` uses (:mod:`.hooks`): by their code object
-on Python 3.12+ (:mod:`.monitoring`), else by wrapping, with the framework registrations of
-:mod:`.registries`. Two ways to start it:
+hooks (:mod:`.post_import`) apply them with the very recorder ``@track`` uses (:mod:`.hooks`):
+by their code object on Python 3.12+ (:mod:`.monitoring`), else by wrapping, with the framework
+registrations of :mod:`.registries`. Two ways to start it:
 ``opentelemetry-instrument`` finds :class:`~.instrumentor.ProductEventsInstrumentor` through
 its entry point, and ``otel-product-events run`` (:mod:`.launcher`) configures the SDK and
 instruments the child. Imports every wing below it (``instrument``, ``pipeline``, ``catalog``,
