@@ -43,26 +43,30 @@ def test_a_process_with_targets_is_instrumented_at_start() -> None:
 DEFERRED = ("wrapt", "requests", "grpc", "google.protobuf", "opentelemetry.sdk.metrics",
             "opentelemetry.exporter.otlp.proto", "otel_product_events.instrument",
             "otel_product_events.catalog.model")
+EXPORTERS = ("requests", "grpc", "google.protobuf", "opentelemetry.exporter.otlp.proto")
 PROBE = f"""
 import sys
-def deferred():
-    return sorted({{m for m in sys.modules for d in {DEFERRED!r} if m.startswith(d)}})
-at_start = deferred()
-import colorsys
-colorsys.rgb_to_hsv(0.1, 0.2, 0.3)
-print(at_start, "otel_product_events.instrument.recorders" in sys.modules, "wrapt" in sys.modules)
+def imported(names):
+    return sorted({{m for m in sys.modules for d in names if m.startswith(d)}})
+at_start = imported({DEFERRED!r})
+import colorsys  # the target's module: its recorder comes with it
+print(at_start, "otel_product_events.instrument.recorders" in sys.modules, "wrapt" in sys.modules,
+      imported({EXPORTERS!r}))
 """
 
 
 def test_a_process_with_targets_starts_with_the_sdk_and_its_hooks_only() -> None:
-    """Start-up (tests/benchmarks/startup.py measures it) configures the SDK and registers the
-    hooks; a target's recorder comes with its module, and wrapt only where targets are wrapped
-    (before 3.12)."""
+    """Start-up (tests/benchmarks/startup.py measures it) configures the SDK, with its OTLP
+    exporters, and registers the hooks; a target's recorder comes with its module, wrapt only
+    where targets are wrapped (before 3.12), and an exporter only with something to send."""
     done = run(sys.executable, "-c", PROBE,
-               env={"OTEL_PRODUCT_EVENTS_TRACK": "colorsys:rgb_to_hsv=color.converted"})
+               env={"OTEL_PRODUCT_EVENTS_TRACK": "colorsys:rgb_to_hsv=color.converted",
+                    "OTEL_TRACES_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "otlp",
+                    "OTEL_METRICS_EXPORTER": "otlp",
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
     assert done.stderr == ""
     wrapped = sys.version_info < (3, 12)
-    assert done.stdout == f"[] True {wrapped}\n"
+    assert done.stdout == f"[] True {wrapped} []\n"
 
 
 def test_the_bootstrap_spells_our_variable_names_right() -> None:
