@@ -32,7 +32,7 @@ import inspect
 import logging
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import CodeType, FrameType, ModuleType
@@ -44,6 +44,7 @@ from otel_product_events.catalog.targets import Target
 from . import monitoring, post_import, registries
 
 if TYPE_CHECKING:
+    from otel_product_events.attributes import AttributeSource
     from otel_product_events.instrument.tracking import TrackRecorder
 
 _log = logging.getLogger("otel_product_events")
@@ -329,8 +330,9 @@ def _apply(target: Target, module: ModuleType) -> Patch | None:
     return Patch(target, parent, attribute, handle, original, recorder)
 
 
-def track_recorder(function: object, event_name: str, attributes: Any, *,
-                   report: Any = None) -> TrackRecorder:
+def track_recorder(function: object, event_name: str,
+                   attributes: Mapping[str, AttributeSource] | None, *,
+                   report: Callable[[str], None] | None = None) -> TrackRecorder:
     """The recorder ``@track`` builds (:mod:`otel_product_events.instrument.recorders`),
     imported when the first target's module is."""
     from otel_product_events.instrument.recorders import track_recorder as build
