@@ -50,7 +50,7 @@ from opentelemetry.sdk.trace.export import (  # noqa: E402
 )
 
 import otel_product_events as pe  # noqa: E402
-from otel_product_events import consent  # noqa: E402
+from otel_product_events.privacy import consent  # noqa: E402
 from otel_product_events.ids import new_uuid7  # noqa: E402
 from otel_product_events.privacy.installation import installation_id  # noqa: E402
 
