@@ -29,6 +29,7 @@ from otel_product_events.pipeline.accounting import (
     CountingSpanExporter,
 )
 from otel_product_events.pipeline.batching import spot_refusals
+from otel_product_events.pipeline.endpoints import warn_of_endpoint_mistakes
 from otel_product_events.pipeline.lazy_exporter import LazyLogExporter, LazySpanExporter
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ def span_exporter(protocol: str, endpoint: str | None,
     class_path = _otlp_class("traces", protocol)
     if class_path is not None:
         spot_refusals()
+        warn_of_endpoint_mistakes(protocol, endpoint)
         return LazySpanExporter("spans", class_path, partial(
             _build_otlp, "traces", class_path, protocol, endpoint, headers))
     return ConsoleSpanExporter() if _console_wanted("traces") else None
@@ -141,6 +143,7 @@ def log_exporter(protocol: str, endpoint: str | None,
     class_path = _otlp_class("logs", protocol)
     if class_path is not None:
         spot_refusals()
+        warn_of_endpoint_mistakes(protocol, endpoint)
         return LazyLogExporter("log_records", class_path, partial(
             _build_otlp, "logs", class_path, protocol, endpoint, headers))
     return ConsoleLogRecordExporter() if _console_wanted("logs") else None

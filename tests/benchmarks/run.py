@@ -50,8 +50,8 @@ from opentelemetry.sdk.trace.export import (  # noqa: E402
 )
 
 import otel_product_events as pe  # noqa: E402
-from otel_product_events.privacy import consent  # noqa: E402
 from otel_product_events.ids import new_uuid7  # noqa: E402
+from otel_product_events.privacy import consent  # noqa: E402
 from otel_product_events.privacy.installation import installation_id  # noqa: E402
 
 ATTRIBUTES = {"team.id": "team_id", "incident.id": "incident_id", "user.id": "user_id",
