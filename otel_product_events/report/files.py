@@ -193,7 +193,15 @@ def _json_lines(lines: Iterator[bytes | None], path: Path, skipped: Skipped
             continue
         document = _parse(line)
         if document is _NOT_JSON:
-            if line.lstrip().startswith(b"{"):
+            salvaged, torn = _salvage(line)
+            if salvaged:
+                # A collector killed mid-write left a torn line, and its next start appended
+                # to it: the requests after the tear were acknowledged and must not be lost.
+                if torn:
+                    skipped.add("line: torn write", f"{path}:{number}", torn)
+                parsed += len(salvaged)
+                yield from salvaged
+            elif line.lstrip().startswith(b"{"):
                 pending = number
             else:
                 skipped.add("line: not JSON", f"{path}:{number}")
@@ -210,6 +218,34 @@ def _json_lines(lines: Iterator[bytes | None], path: Path, skipped: Skipped
 
 
 _NOT_JSON: Final = object()
+_REQUEST_START: Final = '{"resourceLogs"'
+_DECODER: Final = json.JSONDecoder()
+
+
+def _salvage(line: bytes) -> tuple[list[dict[str, Any]], int]:
+    """The whole requests in a line that does not parse as one document (a torn write
+    followed by what the restarted collector appended, or two requests run together), and the
+    number of torn pieces between them."""
+    text = line.decode("utf-8", "replace")  # invalid bytes can only be in a torn piece
+    requests: list[dict[str, Any]] = []
+    torn, position = 0, 0
+    while position < len(text):
+        try:
+            document, position = _DECODER.raw_decode(text, position)
+        except (ValueError, RecursionError):
+            following = text.find(_REQUEST_START, position + 1)
+            torn += 1
+            if following < 0:
+                break
+            position = following
+            continue
+        if _is_request(document):
+            requests.append(document)
+        else:
+            torn += 1
+        while position < len(text) and text[position].isspace():
+            position += 1
+    return requests, torn
 
 
 def _parse(line: bytes) -> Any:
