@@ -102,6 +102,10 @@ def _exporter(signal: str, console: Callable[[], object], protocol: str, endpoin
         module, _, name = (grpc_class if protocol == "grpc" else http_class).partition(":")
         exporter_class = getattr(importlib.import_module(module), name)
         _private_jitter()
+        # Imported here: it needs the protobuf modules that only the OTLP exporters bring.
+        from otel_product_events.pipeline import otlp_encoding
+
+        otlp_encoding.install()
         spot_refusals()
         return exporter_class(**_otlp_kwargs(endpoint, protocol, path, headers))
     return console() if "console" in names else None
