@@ -104,21 +104,18 @@ def agrees_with_sdk(logs: Sequence[ReadableLogRecord], spans: Sequence[ReadableS
 
 
 def samples() -> tuple[list[ReadableLogRecord], list[ReadableSpan]]:
-    """Log records and spans with every field the encoders write, made with the public API."""
-    from opentelemetry._logs import SeverityNumber
-    from opentelemetry.sdk._logs import LoggerProvider
-    from opentelemetry.sdk._logs.export import (
-        InMemoryLogRecordExporter,
-        SimpleLogRecordProcessor,
-    )
+    """Log records and spans with every field the encoders write, built directly from the SDK's
+    public types: no provider, so no id drawn, no limit or sampler read from the environment,
+    no internal metric, nothing logged."""
+    from opentelemetry._logs import LogRecord, SeverityNumber
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace import Event
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import (
         Link,
         NonRecordingSpan,
         SpanContext,
+        SpanKind,
         Status,
         StatusCode,
         TraceFlags,
@@ -132,29 +129,29 @@ def samples() -> tuple[list[ReadableLogRecord], list[ReadableSpan]]:
         "none": [None, 1.0], "map": {"k": {"deep": [True]}}, "nothing": {},
     }
     resource = Resource({"service.name": "check", "n": 1}, "https://schema/r")
-    log_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-    log_exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
-    log_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    scope = InstrumentationScope("scope", "1.0", "https://schema/s", {"a": "b"})
     remote = SpanContext(0x1F, 0x2E, is_remote=True, trace_flags=TraceFlags(1),
                          trace_state=TraceState([("k", "v"), ("o", "w")]))
+    local = SpanContext(0x1F, 0x3D, is_remote=False, trace_flags=TraceFlags(1),
+                        trace_state=TraceState([("k", "v")]))
     in_span = set_span_in_context(NonRecordingSpan(remote))
-    for logger in (log_provider.get_logger("scope", "1.0", "https://schema/s", {"a": "b"}),
-                   log_provider.get_logger("")):
-        logger.emit(event_name="checked", attributes=values, timestamp=1, context=in_span,
-                    severity_number=SeverityNumber.WARN, severity_text="WARN", body="body")
-        logger.emit(body={"nested": values["map"], "": b""}, observed_timestamp=2)
-        logger.emit(attributes={"x": 1})
-    span_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    span_exporter = InMemorySpanExporter()
-    span_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
-    tracer = span_provider.get_tracer("scope", "1.0")
-    parent = tracer.start_span("parent", attributes=values)
-    parent.add_event("happened", {"k": "v"}, timestamp=3)
-    parent.set_status(Status(StatusCode.ERROR, "why"))
-    span_provider.get_tracer("other").start_span(
-        "child", context=in_span, links=[Link(remote, {"l": 1})]).end()
-    parent.end()
-    ok = tracer.start_span("ok")
-    ok.set_status(StatusCode.OK)
-    ok.end()
-    return list(log_exporter.get_finished_logs()), list(span_exporter.get_finished_spans())
+    logs = [
+        ReadableLogRecord(LogRecord(
+            event_name="checked", attributes=values, timestamp=1, observed_timestamp=2,
+            context=in_span, severity_number=SeverityNumber.WARN, severity_text="WARN",
+            body="body"), resource, scope),
+        ReadableLogRecord(LogRecord(body={"nested": values["map"], "": b""},
+                                    observed_timestamp=3), resource, None),
+        ReadableLogRecord(LogRecord(attributes={"x": 1}, observed_timestamp=4),
+                          Resource({}), InstrumentationScope("other")),
+    ]
+    spans = [
+        ReadableSpan("parent", local, None, resource, values,
+                     events=[Event("happened", {"k": "v"}, timestamp=5)],
+                     links=[Link(remote, {"l": 1})], kind=SpanKind.SERVER,
+                     status=Status(StatusCode.ERROR, "why"), start_time=6, end_time=7,
+                     instrumentation_scope=scope),
+        ReadableSpan("child", SpanContext(0x1F, 0x4C, is_remote=False), remote, resource,
+                     status=Status(StatusCode.OK), start_time=8, end_time=9),
+    ]
+    return logs, spans

@@ -4,6 +4,8 @@ does not write itself (and its own failures) the SDK's encoder handles, as befor
 from __future__ import annotations
 
 import importlib
+import logging
+import random
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -154,6 +156,17 @@ def test_strings_and_fields_at_every_length_boundary(length: int) -> None:
 
 def test_the_samples_checked_before_installing_agree_with_the_sdk() -> None:
     assert agrees_with_sdk(*samples())
+
+
+def test_the_check_draws_no_random_number_and_logs_nothing(
+        caplog: pytest.LogCaptureFixture) -> None:
+    random.seed(7)
+    expected = random.random()
+    random.seed(7)
+    with caplog.at_level(logging.DEBUG):
+        assert agrees_with_sdk(*samples())
+    assert random.random() == expected
+    assert caplog.records == []
 
 
 @pytest.mark.parametrize("value", [2**63, -(2**63) - 1, "lone \ud800 surrogate"],
