@@ -112,21 +112,36 @@ def _plain(attributes: Any) -> dict[str, Any]:
     return plain if type(plain) is dict else dict(attributes.items())
 
 
+# Per field tag and key, the last short string value written and its whole field: most values
+# repeat from record to record (an outcome, a function name, a team), and are then copied.
+_LAST: dict[bytes, dict[str, tuple[str, bytes]]] = {}
+
+
 def _attributes(tag: bytes, attributes: Any) -> bytes:
     """The repeated KeyValue field ``tag``, one per attribute."""
     if not attributes:
         return b""
+    last = _LAST.get(tag)
+    if last is None:
+        last = _LAST.setdefault(tag, {})
     parts = []
     for key, value in _plain(attributes).items():
-        kind = type(value)
-        if kind is str:  # the common case, inline
+        if type(value) is str:  # the common case, inline
+            seen = last.get(key)
+            if seen is not None and seen[0] == value:
+                parts.append(seen[1])
+                continue
             text = _utf8(value)
             n = len(text)
             if n < 126:
-                any_value = b"\x0a" + _SHORT[n] + text
-                entry = _key(key) + b"\x12" + _SHORT[n + 2] + any_value
-            else:
-                entry = _key(key) + _field(b"\x12", _field(b"\x0a", text))
+                entry = _key(key) + b"\x12" + _SHORT[n + 2] + b"\x0a" + _SHORT[n] + text
+                n = len(entry)
+                field = tag + (_SHORT[n] if n < 128 else _varint(n)) + entry
+                if seen is not None or len(last) < _MAX_KEYS:
+                    last[key] = (value, field)
+                parts.append(field)
+                continue
+            entry = _key(key) + _field(b"\x12", _field(b"\x0a", text))
         else:
             entry = _key(key) + _field(b"\x12", _any_value(value))
         n = len(entry)

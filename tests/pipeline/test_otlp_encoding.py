@@ -154,6 +154,23 @@ def test_strings_and_fields_at_every_length_boundary(length: int) -> None:
     assert logs_request_bytes(batch) == sdk_encode_logs(batch).SerializeToString()
 
 
+def test_values_repeated_across_records_fields_and_scopes_encode_as_the_sdks() -> None:
+    """The last value of each key is reused: in another field (resource, scope, span) or
+    after a different value, it must still come out right."""
+    found, exporter = loggers()
+    for value in ["a", "a", "b", "a", "é" * 200, "é" * 200, "a"]:
+        found[0].emit(event_name="e", attributes={"service.name": value, "n": value})
+        found[1].emit(event_name="e", attributes={"scope.attr": value, "service.name": "a"})
+    batch = list(exporter.get_finished_logs())
+    for part in (batch, batch[3:], batch[::-1]):
+        assert logs_request_bytes(part) == sdk_encode_logs(part).SerializeToString()
+    calls = [{"resource": 0, "name": "s", "attributes": {"service.name": value}, "kind":
+              SpanKind.SERVER, "parent": None, "events": [("e", {"service.name": value})],
+              "links": [], "status": None, "trace_state": False} for value in "aaba"]
+    span_batch = spans(calls)
+    assert spans_request_bytes(span_batch) == sdk_encode_spans(span_batch).SerializeToString()
+
+
 def test_the_samples_checked_before_installing_agree_with_the_sdk() -> None:
     assert agrees_with_sdk(*samples())
 
