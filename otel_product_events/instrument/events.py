@@ -2,8 +2,9 @@
 
 Every event carries its name as the record's ``event_name``, the instrumentation scope
 ``otel_product_events``, a timestamp (the SDK leaves it empty; semantic conventions require it
-for events), ``log.record.uid``, ``app.installation.id``, and the trace/span ids of the context
-it is emitted in.
+for events), ``log.record.uid``, and the trace/span ids of the context it is emitted in. Its
+``app.installation.id`` is on the resource when :func:`configure` built the providers, else on
+the record.
 """
 
 from __future__ import annotations
@@ -43,6 +44,23 @@ _MAX_GOOD_NAMES: Final = 4096
 # of at most 4 UTF-8 bytes, with a key of at most MAX_NAME_LENGTH such characters and framing.
 _FLAT: Final = frozenset({str, int, float, bool})
 _FLAT_MAX_BYTES: Final = 4 * (MAX_STRING_LENGTH + MAX_NAME_LENGTH) + 32
+
+
+# (logger, installation id, whether that logger's resource carries that id), decided once.
+_CARRIED: tuple[object, str, bool] = (None, "", False)
+
+
+def _on_resource(bound: object, installation: str) -> bool:
+    """Whether the records of ``bound`` go out under a resource that already says which
+    installation sent them (configure() puts it there, where the semantic conventions have it):
+    then each record need not repeat it. Providers built by someone else get it per record."""
+    global _CARRIED
+    carried = _CARRIED
+    if carried[0] is not bound or carried[1] != installation:
+        resource = getattr(getattr(bound, "resource", None), "attributes", None) or {}
+        carried = _CARRIED = (bound, installation,
+                              resource.get(_INSTALLATION) == installation)
+    return carried[2]
 
 
 def _name_ok(event_name: str) -> bool:
@@ -105,7 +123,10 @@ def emit_event_unguarded(
         return
     now = time.time_ns()
     attributes[_UID] = new_uuid7(now)
-    attributes[_INSTALLATION] = installation_id()
+    bound = logger()
+    installation = installation_id()
+    if not _on_resource(bound, installation):
+        attributes[_INSTALLATION] = installation
     if policy.active():
         allowed = policy.enforce(event_name, attributes)
         if allowed is None:
@@ -113,6 +134,6 @@ def emit_event_unguarded(
         attributes = allowed
     if not _size_ok(event_name, attributes):
         return
-    logger().emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)
+    bound.emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)
     if EXIT_WINDOW.deadline is not None:
         export_during_exit()

@@ -118,6 +118,10 @@ def _build_otlp(signal: str, class_path: str, protocol: str, endpoint: str | Non
     module, _, name = class_path.partition(":")
     exporter_class = getattr(importlib.import_module(module), name)
     _private_jitter()
+    # Imported here: it needs the protobuf modules that only the OTLP exporters bring.
+    from otel_product_events.pipeline import otlp_encoding
+
+    otlp_encoding.install()
     return exporter_class(**_otlp_kwargs(endpoint, protocol, _SIGNALS[signal][1], headers))
 
 

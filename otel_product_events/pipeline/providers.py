@@ -206,6 +206,9 @@ def _resource(
         attributes[semconv.SERVICE_NAME] = service_name
     if service_version is not None:
         attributes[semconv.SERVICE_VERSION] = service_version
+    # The installation is the same for every record of the process: sent once per request on
+    # the resource (the semantic conventions' app entity), not on each event.
+    attributes[semconv.APP_INSTALLATION_ID] = installation.installation_id()
     # Resource.create merges OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME under these.
     return Resource.create(attributes)
 

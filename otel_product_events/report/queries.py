@@ -1,11 +1,14 @@
 """The report questions as SQL, written once for two engines.
 
 Each query reads a common relation ``e`` (uid, event_name, ts_ns, ts_ms, day, installation_id,
-service_version, run_id, outcome, attributes). :data:`DUCKDB` defines ``e`` over the table that
-:func:`~otel_product_events.report.store.load` builds from the collector's files;
+service_version, run_id, outcome, attributes, resource). :data:`DUCKDB` defines ``e`` over the
+table that :func:`~otel_product_events.report.store.load` builds from the collector's files;
 :data:`CLICKHOUSE` defines it over the table the collector's ClickHouse exporter writes, so the
-same answers come from a warehouse. Functions return ``(sql, postprocess)``-free results:
-``*_sql`` builds text, ``run_*`` executes on a DuckDB connection and returns rows as dicts.
+same answers come from a warehouse. An attribute (``--by``) is the record's, else its
+resource's, as for ``--where``: ``app.installation.id`` is on the resource of what
+:func:`configure` sends, and was on each record before. Functions return
+``(sql, postprocess)``-free results: ``*_sql`` builds text, ``run_*`` executes on a DuckDB
+connection and returns rows as dicts.
 """
 
 from __future__ import annotations
@@ -62,11 +65,16 @@ def _clickhouse_literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _duckdb_attribute(key: str) -> str:
+    pointer = _standard_literal(_json_pointer(key))
+    return (f"coalesce(json_extract_string(attributes, {pointer}), "
+            f"json_extract_string(resource, {pointer}))")
+
+
 DUCKDB = Dialect(
     name="duckdb",
     relation="  SELECT *, CAST(ts AS DATE) AS day FROM events\n  WHERE TRUE/*filters*/",
-    attribute=lambda key: (
-        f"json_extract_string(attributes, {_standard_literal(_json_pointer(key))})"),
+    attribute=_duckdb_attribute,
     literal=_standard_literal,
 )
 
@@ -89,17 +97,24 @@ def clickhouse(table: str = "product_events.product_events") -> Dialect:
     toInt64(toUnixTimestamp64Nano(Timestamp)) AS ts_ns,
     toInt64(toUnixTimestamp64Milli(Timestamp)) AS ts_ms,
     toDate(Timestamp, 'UTC') AS day,
-    LogAttributes['app.installation.id'] AS installation_id,
+    {_clickhouse_attribute("app.installation.id", "LogAttributes", "ResourceAttributes")}
+      AS installation_id,
     ResourceAttributes['service.version'] AS service_version,
     LogAttributes['product.run.id'] AS run_id,
     LogAttributes['product.outcome'] AS outcome,
-    LogAttributes AS attributes
+    LogAttributes AS attributes,
+    ResourceAttributes AS resource
   FROM {table}
   WHERE ScopeName = 'otel_product_events' AND EventName != ''/*filters*/
   LIMIT 1 BY uid""",
-        attribute=lambda key: f"attributes[{_clickhouse_literal(key)}]",
+        attribute=lambda key: _clickhouse_attribute(key, "attributes", "resource"),
         literal=_clickhouse_literal,
     )
+
+
+def _clickhouse_attribute(key: str, record: str, resource: str) -> str:
+    k = _clickhouse_literal(key)  # a Map gives '' for a missing key: ask whether it is there
+    return f"if(mapContains({record}, {k}), {record}[{k}], {resource}[{k}])"
 
 
 CLICKHOUSE = clickhouse()

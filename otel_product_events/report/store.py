@@ -4,7 +4,8 @@ Columns: ``uid``, ``event_name``, ``ts`` (TIMESTAMP, UTC), ``ts_ns``, ``ts_ms``,
 ``installation_id``, ``service_name``, ``service_version``, ``run_id``, ``outcome``,
 ``error_type``, ``attributes`` and ``resource`` (JSON). Only product events are kept (scope
 ``otel_product_events`` with an event name), and an event delivered twice (a retried export)
-counts once, by ``log.record.uid``.
+counts once, by ``log.record.uid``. ``installation_id`` is the record's ``app.installation.id``,
+else its resource's.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _row(record: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, An
         or f"{name}:{ts_ns}:{record.get('spanId', '')}",
         "event_name": name,
         "ts_ns": ts_ns,
-        "installation_id": _text(attributes.get(semconv.APP_INSTALLATION_ID)),
+        "installation_id": _text(_installation(attributes, resource)),
         "service_name": _text(resource.get(semconv.SERVICE_NAME)),
         "service_version": _text(resource.get(semconv.SERVICE_VERSION)),
         "run_id": _text(attributes.get(semconv.PRODUCT_RUN_ID)),
@@ -112,6 +113,13 @@ def _row(record: Mapping[str, Any], resource: Mapping[str, Any]) -> dict[str, An
         "attributes": attributes,
         "resource": resource,  # for --where on resource attributes
     }
+
+
+def _installation(attributes: Mapping[str, Any], resource: Mapping[str, Any]) -> Any:
+    # On the resource since configure() sends it once per request; on each record before that
+    # and under providers built by someone else: the record's wins, old data reads as before.
+    found = attributes.get(semconv.APP_INSTALLATION_ID)
+    return resource.get(semconv.APP_INSTALLATION_ID) if found is None else found
 
 
 def _json_line(row: dict[str, Any]) -> str:

@@ -175,3 +175,38 @@ ok = pe.flush(10)
 print(json.dumps({"ok": ok, "exported": len(logs.get_finished_logs())}))
 """))
     assert report == {"ok": True, "exported": 1000}
+
+
+INSTALLATION_WHERE = PRELUDE + """
+from otel_product_events.privacy.installation import installation_id
+logs = InMemoryLogRecordExporter()
+if sys.argv[1] == "app":
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+    from opentelemetry.sdk.resources import Resource
+    provider = LoggerProvider(resource=Resource({"app.installation.id": sys.argv[2]}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    _logs.set_logger_provider(provider)
+pe.configure(log_exporter=logs)
+pe.emit("feature.used")
+pe.flush(5)
+(record,) = logs.get_finished_logs()
+print(json.dumps({"ours": installation_id(),
+                  "resource": record.resource.attributes.get("app.installation.id"),
+                  "record": record.log_record.attributes.get("app.installation.id")}))
+"""
+
+
+def test_configure_sends_the_installation_once_per_request_on_the_resource() -> None:
+    """The semantic conventions' app entity: a resource attribute, not repeated per event."""
+    report = last_json_line(run_python(INSTALLATION_WHERE, args=["ours"]))
+    assert report["resource"] == report["ours"]
+    assert report["record"] is None
+
+
+@pytest.mark.parametrize("theirs", ["", "someone-else"])
+def test_under_a_resource_without_our_installation_each_event_carries_it(theirs: str) -> None:
+    """Providers built by the app or opentelemetry-instrument: the record says it."""
+    report = last_json_line(run_python(INSTALLATION_WHERE, args=["app", theirs]))
+    assert report["record"] == report["ours"]
+    assert report["resource"] == theirs

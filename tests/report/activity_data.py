@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, timezone
 
-from tests.report.dataset import Event
+from tests.report.dataset import Event, installation_on_resource
 
 START = datetime(2026, 9, 7, tzinfo=timezone.utc)  # a Monday
 DAYS = 42
@@ -64,6 +64,7 @@ def generate(seed: int = 5) -> list[Event]:
                             "inst-edge-a", "1.1.0", {"user.id": "user-edge", "plan": "free"},
                             resource={"deployment.environment.name": "prod"}))
     events.sort(key=lambda e: e.ts_ms)
+    installation_on_resource(events)
     return events + rng.sample(events, 25)  # delivered twice: same uid
 
 

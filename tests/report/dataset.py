@@ -65,7 +65,27 @@ def generate(seed: int = 11) -> list[Event]:
                                 installation, version,
                                 {"product.run.id": run_id,
                                  "product.outcome": "failure" if failed else "success"}))
-    return sorted(events, key=lambda e: e.ts_ms)
+    return installation_on_resource(sorted(events, key=lambda e: e.ts_ms))
+
+
+INSTALLATION = "app.installation.id"
+
+
+def installation_on_resource(events: list[Event]) -> list[Event]:
+    """Every other event as configure() sends it now, with the installation on its resource;
+    the others as earlier versions (and providers built by someone else) send it, on the
+    record. The answers are the same."""
+    for event in events[1::2]:
+        event.resource = {**event.resource, INSTALLATION: event.installation}
+    return events
+
+
+def record_attributes(event: Event) -> dict[str, Any]:
+    """The event's attributes with the metadata its record carries."""
+    metadata = {"log.record.uid": event.uid}
+    if INSTALLATION not in event.resource:
+        metadata[INSTALLATION] = event.installation
+    return {**event.attributes, **metadata}
 
 
 def _value(value: Any) -> dict[str, Any]:
@@ -90,9 +110,8 @@ def _request(events: list[Event]) -> dict[str, Any]:
                 "timeUnixNano": str(event.ts_ms * 1_000_000),
                 "observedTimeUnixNano": str(event.ts_ms * 1_000_000 + 5),
                 "eventName": event.name,
-                "attributes": [{"key": k, "value": _value(v)} for k, v in {
-                    **event.attributes, "log.record.uid": event.uid,
-                    "app.installation.id": event.installation}.items()],
+                "attributes": [{"key": k, "value": _value(v)}
+                               for k, v in record_attributes(event).items()],
             } for event in group]},
             # Not product events: another library's event, and our scope without a name.
             {"scope": {"name": "other.library"}, "logRecords": [

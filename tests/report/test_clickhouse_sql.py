@@ -51,8 +51,7 @@ def insert(sess: Any, events: list[dataset.Event], table: str) -> None:
     rows = []
     for event in [*events, events[0]]:  # one duplicate delivery
         attributes = {k: str(v).lower() if isinstance(v, bool) else str(v)
-                      for k, v in event.attributes.items()}
-        attributes |= {"log.record.uid": event.uid, "app.installation.id": event.installation}
+                      for k, v in dataset.record_attributes(event).items()}
         rows.append(json.dumps({
             "Timestamp": f"{event.ts_ms / 1000:.3f}", "ServiceName": "shop",
             "ResourceAttributes": {"service.name": "shop", "service.version": event.version,

@@ -116,9 +116,10 @@ class Tier:
         for path in data_files(self.data_dir):
             for request in read_requests(path):
                 for resource_logs in request.get("resourceLogs", []):
+                    resource = attributes(resource_logs.get("resource", {}).get("attributes"))
                     for scope_logs in resource_logs.get("scopeLogs", []):
                         for record in scope_logs.get("logRecords", []):
-                            attrs = attributes(record.get("attributes"))
+                            attrs = {**resource, **attributes(record.get("attributes"))}
                             rows.append({"uid": attrs.get("log.record.uid"),
                                          "seq": attrs.get("seq"),
                                          "installation": attrs.get("app.installation.id"),
