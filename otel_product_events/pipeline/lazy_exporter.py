@@ -30,6 +30,11 @@ from otel_product_events import guard
 
 _log = logging.getLogger("otel_product_events")
 
+#: ``active`` while one of our exporters exports on this thread. The faster encoder installed in
+#: the OTLP exporter modules (:mod:`.otlp_encoding`) serves only these exports: an application's
+#: own OTLP exporters in the same process keep the SDK's encoder.
+our_export = threading.local()
+
 
 class LazyExporter:
     """Builds the exporter named by ``class_path`` (``module:Class``) once, on first use."""
@@ -88,7 +93,11 @@ class LazySpanExporter(LazyExporter, SpanExporter):
         exporter = self.built()
         if exporter is None:
             return SpanExportResult.FAILURE
-        result: SpanExportResult = exporter.export(spans)
+        our_export.active = True
+        try:
+            result: SpanExportResult = exporter.export(spans)
+        finally:
+            our_export.active = False
         return result
 
     def shutdown(self) -> None:
@@ -105,7 +114,11 @@ class LazyLogExporter(LazyExporter, LogRecordExporter):
         exporter = self.built()
         if exporter is None:
             return LogRecordExportResult.FAILURE
-        result: LogRecordExportResult = exporter.export(batch)
+        our_export.active = True
+        try:
+            result: LogRecordExportResult = exporter.export(batch)
+        finally:
+            our_export.active = False
         return result
 
     def shutdown(self) -> None:

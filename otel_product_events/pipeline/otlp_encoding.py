@@ -7,7 +7,9 @@ parsed back into the very request message the SDK's ``encode_logs`` / ``encode_s
 before. :func:`install` puts these functions in place of the SDK's in the exporter modules
 (their module attribute is the only seam they offer, as for their jitter in
 :mod:`.exporters`), once sample records with every field have come out byte for byte the same.
-A batch our encoder does not take goes to the SDK's encoder, whole and unchanged.
+They serve only the exports of our own exporters (:data:`.lazy_exporter.our_export`): the
+application's OTLP exporters in the same process call the SDK's encoder, as before. A batch our
+encoder does not take goes to the SDK's encoder, whole and unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_product_events import guard
+from otel_product_events.pipeline.lazy_exporter import our_export
 from otel_product_events.pipeline.otlp_wire import (
     Unsupported,
     logs_request_bytes,
@@ -32,7 +35,10 @@ from otel_product_events.pipeline.otlp_wire import (
 
 
 def encode_logs(batch: Sequence[ReadableLogRecord]) -> ExportLogsServiceRequest:
-    """The SDK's ``encode_logs``: the same request message, built from our bytes."""
+    """The SDK's ``encode_logs``: the same request message, built from our bytes for our own
+    exports (the application's exporters get the SDK's encoder itself)."""
+    if not getattr(our_export, "active", False):
+        return sdk_encode_logs(batch)
     try:
         request: ExportLogsServiceRequest = ExportLogsServiceRequest.FromString(
             logs_request_bytes(batch))
@@ -45,7 +51,10 @@ def encode_logs(batch: Sequence[ReadableLogRecord]) -> ExportLogsServiceRequest:
 
 
 def encode_spans(batch: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
-    """The SDK's ``encode_spans``: the same request message, built from our bytes."""
+    """The SDK's ``encode_spans``: the same request message, built from our bytes for our own
+    exports (the application's exporters get the SDK's encoder itself)."""
+    if not getattr(our_export, "active", False):
+        return sdk_encode_spans(batch)
     try:
         request: ExportTraceServiceRequest = ExportTraceServiceRequest.FromString(
             spans_request_bytes(batch))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -37,6 +38,7 @@ from opentelemetry.trace import (
 from otel_product_events import guard
 from otel_product_events.errors import ProductEventsError
 from otel_product_events.pipeline import otlp_encoding, otlp_wire
+from otel_product_events.pipeline.lazy_exporter import our_export
 from otel_product_events.pipeline.otlp_encoding import (
     agrees_with_sdk,
     encode_logs,
@@ -48,6 +50,29 @@ from tests.helpers import last_json_line, run_python
 
 # The limits below drop attributes on purpose, for the dropped counts.
 pytestmark = pytest.mark.filterwarnings("ignore:Log record attributes were dropped")
+
+
+@pytest.fixture(autouse=True)
+def inside_our_export() -> Iterator[None]:
+    """Our encoders serve only our exporters' exports; these tests call them as those do."""
+    our_export.active = True
+    yield
+    our_export.active = False
+
+
+def test_outside_our_exports_the_sdks_encoders_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The application's own OTLP exporters in the process keep the SDK's encoder."""
+    our_export.active = False
+    answered: list[str] = []
+    monkeypatch.setattr(otlp_encoding, "sdk_encode_logs", lambda batch: answered.append("logs"))
+    monkeypatch.setattr(otlp_encoding, "sdk_encode_spans", lambda batch: answered.append("spans"))
+    logs, spans = samples()
+    encode_logs(logs)
+    encode_spans(spans)
+    assert answered == ["logs", "spans"]
+    our_export.active = True
+    assert encode_logs(logs).SerializeToString() == logs_request_bytes(logs)
+    assert answered == ["logs", "spans"]
 
 scalars = st.one_of(st.text(max_size=300), st.integers(-(2**63), 2**63 - 1), st.floats(),
                     st.booleans(), st.binary(max_size=20))
@@ -276,19 +301,23 @@ def test_when_the_check_disagrees_the_sdks_encoders_stay_and_it_is_counted(
 
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
-def test_configure_sends_with_our_encoders(protocol: str) -> None:
+def test_configure_sends_with_our_encoders(protocol: str, tmp_path: Path) -> None:
+    """Installed when the exporter is built, at the first export (not at configure)."""
     process = run_python(f"""
-        import json
+        import json, sys
         import otel_product_events as pe
         from otel_product_events.pipeline import otlp_encoding
         pe.configure(endpoint="http://127.0.0.1:9", protocol={protocol!r})
         kind = "grpc" if {protocol!r} == "grpc" else "http"
+        before = f"opentelemetry.exporter.otlp.proto.{{kind}}._log_exporter" in sys.modules
+        pe.track("checked.encoding")(lambda: None)()  # a span and an event
+        pe.flush(5)
         logs = __import__(f"opentelemetry.exporter.otlp.proto.{{kind}}._log_exporter",
                           fromlist=["x"])
         spans = __import__(f"opentelemetry.exporter.otlp.proto.{{kind}}.trace_exporter",
                            fromlist=["x"])
-        print(json.dumps([logs.encode_logs is otlp_encoding.encode_logs,
+        print(json.dumps([before, logs.encode_logs is otlp_encoding.encode_logs,
                           spans.encode_spans is otlp_encoding.encode_spans]))
         pe.shutdown(0.1)
-    """)
-    assert last_json_line(process) == [True, True]
+    """, {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path), "OTEL_PRODUCT_EVENTS_SPOOL": "false"})
+    assert last_json_line(process) == [False, True, True]
