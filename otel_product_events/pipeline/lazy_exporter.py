@@ -62,6 +62,16 @@ class LazyExporter:
                     _not_built(self.signal, error)
             return self._exporter
 
+    def _export(self, batch: Sequence[Any], failure: Any) -> Any:
+        exporter = self.built()
+        if exporter is None:
+            return failure
+        our_export.active = True
+        try:
+            return exporter.export(batch)
+        finally:
+            our_export.active = False
+
     def _shutdown(self) -> None:
         with self._lock:
             exporter, self._given_up = self._exporter, True
@@ -90,14 +100,7 @@ class LazySpanExporter(LazyExporter, SpanExporter):
     """A span exporter built on its first export."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        exporter = self.built()
-        if exporter is None:
-            return SpanExportResult.FAILURE
-        our_export.active = True
-        try:
-            result: SpanExportResult = exporter.export(spans)
-        finally:
-            our_export.active = False
+        result: SpanExportResult = self._export(spans, SpanExportResult.FAILURE)
         return result
 
     def shutdown(self) -> None:
@@ -111,14 +114,7 @@ class LazyLogExporter(LazyExporter, LogRecordExporter):
     """A log record exporter built on its first export."""
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        exporter = self.built()
-        if exporter is None:
-            return LogRecordExportResult.FAILURE
-        our_export.active = True
-        try:
-            result: LogRecordExportResult = exporter.export(batch)
-        finally:
-            our_export.active = False
+        result: LogRecordExportResult = self._export(batch, LogRecordExportResult.FAILURE)
         return result
 
     def shutdown(self) -> None:

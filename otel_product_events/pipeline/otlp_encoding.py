@@ -15,7 +15,7 @@ encoder does not take goes to the SDK's encoder, whole and unchanged.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as sdk_encode_logs
@@ -37,33 +37,30 @@ from otel_product_events.pipeline.otlp_wire import (
 def encode_logs(batch: Sequence[ReadableLogRecord]) -> ExportLogsServiceRequest:
     """The SDK's ``encode_logs``: the same request message, built from our bytes for our own
     exports (the application's exporters get the SDK's encoder itself)."""
-    if not getattr(our_export, "active", False):
-        return sdk_encode_logs(batch)
-    try:
-        request: ExportLogsServiceRequest = ExportLogsServiceRequest.FromString(
-            logs_request_bytes(batch))
-        return request
-    except Unsupported:
-        pass
-    except Exception as error:
-        guard.internal_error("otlp_encoding", error)
-    return sdk_encode_logs(batch)
+    request: ExportLogsServiceRequest = _encoded(
+        batch, logs_request_bytes, ExportLogsServiceRequest, sdk_encode_logs)
+    return request
 
 
 def encode_spans(batch: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
     """The SDK's ``encode_spans``: the same request message, built from our bytes for our own
     exports (the application's exporters get the SDK's encoder itself)."""
+    request: ExportTraceServiceRequest = _encoded(
+        batch, spans_request_bytes, ExportTraceServiceRequest, sdk_encode_spans)
+    return request
+
+
+def _encoded(batch: Sequence[Any], to_bytes: Callable[[Any], bytes], message: Any,
+             sdk_encode: Callable[[Any], Any]) -> Any:
     if not getattr(our_export, "active", False):
-        return sdk_encode_spans(batch)
+        return sdk_encode(batch)
     try:
-        request: ExportTraceServiceRequest = ExportTraceServiceRequest.FromString(
-            spans_request_bytes(batch))
-        return request
+        return message.FromString(to_bytes(batch))
     except Unsupported:
         pass
     except Exception as error:
         guard.internal_error("otlp_encoding", error)
-    return sdk_encode_spans(batch)
+    return sdk_encode(batch)
 
 
 # -- installing --------------------------------------------------------------------------------
