@@ -43,9 +43,9 @@ for it.
 _METADATA: Final = (
     ("event name", "the record's event name", "the section titles below"),
     ("event id", f"`{semconv.LOG_RECORD_UID}`", "random, new for every event"),
-    ("installation", f"resource `{semconv.APP_INSTALLATION_ID}`",
+    ("installation", f"`{semconv.APP_INSTALLATION_ID}`",
      "random id created on first run and kept on this machine (or set by the operator); "
-     "not derived from hardware, accounts or user data; sent once per request"),
+     "not derived from hardware, accounts or user data"),
     ("time", "timestamp, observed timestamp", "when it happened and when it was recorded"),
     ("correlation", "trace id, span id", "links the event to the operation that caused it"),
     ("outcome", f"`{semconv.PRODUCT_OUTCOME}`",

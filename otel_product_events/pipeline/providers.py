@@ -206,9 +206,10 @@ def _resource(
         attributes[semconv.SERVICE_NAME] = service_name
     if service_version is not None:
         attributes[semconv.SERVICE_VERSION] = service_version
-    # The installation is the same for every record of the process: sent once per request on
-    # the resource (the semantic conventions' app entity), not on each event.
-    attributes[semconv.APP_INSTALLATION_ID] = installation.installation_id()
+    # app.installation.id stays off the resource, though the semantic conventions would put it
+    # there: on the resource it would go out on every signal of the application (its own spans,
+    # logs and metrics too, opted out or not), and configure() would create the state file before
+    # an in-app opt-out (set_enabled(False)) could prevent it. Each product event carries it.
     # Resource.create merges OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME under these.
     return Resource.create(attributes)
 

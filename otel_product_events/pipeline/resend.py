@@ -160,7 +160,10 @@ def stop(timeout_s: float) -> None:
 
 def _run(spool: Spool, senders: dict[str, Sender]) -> None:
     try:
-        spool.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # No spool yet (or opted out since): nothing to send, and no directory or lock file
+        # created for nothing (an in-app opt-out right after configure() must leave no file).
+        if not consent.SWITCH.on or not spool.directory.is_dir():
+            return
         fd = os.open(spool.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         with os.fdopen(fd, "r+b") as lock_file:
             try:

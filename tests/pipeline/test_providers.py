@@ -6,6 +6,7 @@ Global providers can be installed once per process, so each test runs a fresh in
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -197,11 +198,25 @@ print(json.dumps({"ours": installation_id(),
 """
 
 
-def test_configure_sends_the_installation_once_per_request_on_the_resource() -> None:
-    """The semantic conventions' app entity: a resource attribute, not repeated per event."""
+def test_each_event_carries_the_installation_and_the_resource_does_not() -> None:
+    """On the resource it would ride on every signal of the application, opted out or not."""
     report = last_json_line(run_python(INSTALLATION_WHERE, args=["ours"]))
-    assert report["resource"] == report["ours"]
-    assert report["record"] is None
+    assert report["record"] == report["ours"]
+    assert report["resource"] is None
+
+
+def test_configure_then_an_in_app_opt_out_writes_no_state_file(tmp_path: Path) -> None:
+    """set_enabled(False) right after configure() (a user's setting read at start-up)."""
+    state = tmp_path / "state"
+    done = run_python("""
+import otel_product_events as pe
+pe.configure(service_name="shop")
+pe.set_enabled(False)
+pe.emit("feature.used")
+pe.shutdown()
+""", {"OTEL_PRODUCT_EVENTS_STATE_DIR": str(state), "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"})
+    assert done.returncode == 0, done.stderr
+    assert not state.exists()
 
 
 @pytest.mark.parametrize("theirs", ["", "someone-else"])
