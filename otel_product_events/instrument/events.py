@@ -2,9 +2,9 @@
 
 Every event carries its name as the record's ``event_name``, the instrumentation scope
 ``otel_product_events``, a timestamp (the SDK leaves it empty; semantic conventions require it
-for events), ``log.record.uid``, and the trace/span ids of the context it is emitted in. Its
-``app.installation.id`` is on the resource when :func:`configure` built the providers, else on
-the record.
+for events), ``log.record.uid``, the trace/span ids of the context it is emitted in, and
+``app.installation.id`` (unless the resource it goes out under already names this installation:
+:func:`configure` keeps it off the resource, which every signal of the application carries).
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ _CARRIED: tuple[object, str, bool] = (None, "", False)
 
 def _on_resource(bound: object, installation: str) -> bool:
     """Whether the records of ``bound`` go out under a resource that already says which
-    installation sent them (configure() puts it there, where the semantic conventions have it):
-    then each record need not repeat it. Providers built by someone else get it per record."""
+    installation sent them (an operator's OTEL_RESOURCE_ATTRIBUTES may): then each record need
+    not repeat it."""
     global _CARRIED
     carried = _CARRIED
     if carried[0] is not bound or carried[1] != installation:

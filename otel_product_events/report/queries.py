@@ -5,8 +5,8 @@ service_version, run_id, outcome, attributes, resource). :data:`DUCKDB` defines 
 table that :func:`~otel_product_events.report.store.load` builds from the collector's files;
 :data:`CLICKHOUSE` defines it over the table the collector's ClickHouse exporter writes, so the
 same answers come from a warehouse. An attribute (``--by``) is the record's, else its
-resource's, as for ``--where``: ``app.installation.id`` is on the resource of what
-:func:`configure` sends, and was on each record before. Functions return
+resource's, as for ``--where`` (``app.installation.id`` is on each product event; another
+sender may put it on the resource). Functions return
 ``(sql, postprocess)``-free results: ``*_sql`` builds text, ``run_*`` executes on a DuckDB
 connection and returns rows as dicts.
 """
