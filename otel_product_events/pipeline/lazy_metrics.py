@@ -36,6 +36,7 @@ class LazyMeterProvider(MeterProvider):
         self._lock = threading.Lock()
         self._provider: SdkMeterProvider | None = None
         self._given_up = False  # the build failed, or shutdown came first
+        self._building: int | None = None  # the thread building it, while it does
 
     @property
     def built(self) -> SdkMeterProvider | None:
@@ -46,8 +47,14 @@ class LazyMeterProvider(MeterProvider):
         provider = self._provider
         if provider is not None or self._given_up:
             return provider
+        if self._building == threading.get_ident():
+            # Asked again from inside the build (the SDK's exporters take meters for their own
+            # metrics when OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED is set): a no-op meter, not
+            # a wait for ourselves.
+            return None
         with self._lock:
             if self._provider is None and not self._given_up:
+                self._building = threading.get_ident()
                 try:
                     self._provider = self._build()
                 except Exception as error:
@@ -58,6 +65,8 @@ class LazyMeterProvider(MeterProvider):
                                "process. Check the OTEL_EXPORTER_OTLP_* and OTEL_METRIC_* "
                                "variables.", type(error).__name__)
                     _log.debug("cannot build the meter provider", exc_info=error)
+                finally:
+                    self._building = None
             return self._provider
 
     def get_meter(self, name: str, version: str | None = None, schema_url: str | None = None,
@@ -79,7 +88,8 @@ class LazyMeterProvider(MeterProvider):
 
     def __getattr__(self, name: str) -> Any:
         # Only for attributes not defined here: the SDK provider's own (and private) ones.
-        if name.startswith("__") or name in ("_build", "_lock", "_provider", "_given_up"):
+        if name.startswith("__") or name in ("_build", "_lock", "_provider", "_given_up",
+                                                        "_building"):
             raise AttributeError(name)
         provider = self._built()
         if provider is None:

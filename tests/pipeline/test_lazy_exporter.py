@@ -117,3 +117,23 @@ for i in range(3):
     assert stats["exporters_not_built"] == 1
     assert stats["log_records_spooled"] == 3
     assert "log_records_export_failed" not in stats
+
+
+def test_the_sdks_own_metrics_switched_on_do_not_deadlock_configure(
+    silent_collector: SilentCollector
+) -> None:
+    """OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED: the SDK's processors and exporters take meters
+    for themselves, from inside configure() and from inside the meter provider's own build;
+    configure() returns, the event goes out, and the process ends."""
+    done = run_python("""
+import sys
+import otel_product_events as pe
+pe.configure(endpoint=sys.argv[1], shutdown_timeout=1.0)
+print("configured", flush=True)
+pe.emit("tick")
+pe.flush(0.5)
+""", {"OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED": "true", "OTEL_PRODUCT_EVENTS_SPOOL": "false"},
+        args=[silent_collector.url], timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "configured" in done.stdout
+    assert any(b"/v1/logs" in data for data in silent_collector.received)
