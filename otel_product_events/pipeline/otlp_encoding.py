@@ -15,6 +15,7 @@ encoder does not take goes to the SDK's encoder, whole and unchanged.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -78,20 +79,24 @@ _OURS: Final = {"encode_logs": (sdk_encode_logs, encode_logs),
 class _Verdict:
     checked = False
     agrees = False
+    # The span and log exporters are built on their own threads, often at once: the second
+    # must wait for the first one's check, not read "checked" before "agrees" is known.
+    lock = threading.Lock()
 
 
 def install() -> bool:
     """Puts our encoders in the OTLP exporter modules imported so far, if they give the SDK's
     bytes for a sample of every kind of field (checked once). False: the SDK's encoders stay."""
-    if not _Verdict.checked:
-        _Verdict.checked = True
-        try:
-            _Verdict.agrees = agrees_with_sdk(*samples())
-        except Exception as error:  # an SDK whose records we cannot even build: keep its own
-            _Verdict.agrees = False
-            guard.internal_error("otlp_encoding_check", error)
-        if not _Verdict.agrees:
-            guard.count("otlp_encoding_fallback")
+    with _Verdict.lock:
+        if not _Verdict.checked:
+            try:
+                _Verdict.agrees = agrees_with_sdk(*samples())
+            except Exception as error:  # an SDK whose records we cannot build: keep its own
+                _Verdict.agrees = False
+                guard.internal_error("otlp_encoding_check", error)
+            _Verdict.checked = True
+            if not _Verdict.agrees:
+                guard.count("otlp_encoding_fallback")
     if not _Verdict.agrees:
         return False
     for module_name, attribute in _SEAMS:

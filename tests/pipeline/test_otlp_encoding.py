@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import logging
 import random
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -277,6 +279,29 @@ def test_installing_puts_our_encoders_in_every_otlp_exporter_module(
             assert module.encode_logs is encode_logs
         else:
             assert module.encode_spans is encode_spans
+
+
+def test_two_exporters_built_at_once_both_get_ours(
+    exporter_modules: list[ModuleType], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The span and log exporters are built on their own threads, often together: the second
+    waits for the first one's check instead of reading a verdict not yet known."""
+    check = otlp_encoding.agrees_with_sdk
+
+    def slow_check(logs: Any, spans: Any) -> bool:
+        time.sleep(0.2)
+        return check(logs, spans)
+
+    monkeypatch.setattr(otlp_encoding, "agrees_with_sdk", slow_check)
+    results: list[bool] = []
+    threads = [threading.Thread(target=lambda: results.append(otlp_encoding.install()))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True, True]
+    assert guard.snapshot().get("otlp_encoding_fallback", 0) == 0
 
 
 def test_an_encoder_someone_else_put_there_is_left_alone(
