@@ -90,27 +90,22 @@ class _Finder:
             busy.discard(name)
         loader = getattr(spec, "loader", None)
         if spec is not None and loader is not None and not isinstance(loader, _HookingLoader):
-            spec.loader = _HookingLoader(loader)  # type: ignore[assignment]  # (it loads)
+            # A loader with only the old load_module (3.10/3.11) must not look like one that
+            # executes modules: the import system would call an exec_module it lacks.
+            hooking = _ExecutingHookingLoader if hasattr(loader, "exec_module") else _HookingLoader
+            spec.loader = hooking(loader)  # type: ignore[assignment]  # (it loads)
         return spec
 
 
 class _HookingLoader:
-    """The real loader, plus the hooks once the module has run."""
+    """The real loader, plus the hooks once the module has run (a loader of the old protocol,
+    with only ``load_module``)."""
 
     def __init__(self, loader: Any) -> None:
         self._loader = loader
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
-
-    def create_module(self, spec: Any) -> ModuleType | None:
-        create = getattr(self._loader, "create_module", None)
-        return create(spec) if create is not None else None
-
-    def exec_module(self, module: ModuleType) -> None:
-        self._restore(module)
-        self._loader.exec_module(module)
-        _imported(module)
 
     def load_module(self, name: str) -> ModuleType:
         module: ModuleType = self._loader.load_module(name)
@@ -126,3 +121,16 @@ class _HookingLoader:
         spec = getattr(module, "__spec__", None)
         if spec is not None and spec.loader is self:
             spec.loader = self._loader
+
+
+class _ExecutingHookingLoader(_HookingLoader):
+    """The same, for a loader of today's protocol (``create_module`` / ``exec_module``)."""
+
+    def create_module(self, spec: Any) -> ModuleType | None:
+        create = getattr(self._loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._restore(module)
+        self._loader.exec_module(module)
+        _imported(module)

@@ -79,3 +79,31 @@ def test_a_hooked_module_runs_with_python_dash_m(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
                           text=True, check=False)
     assert (done.stdout, done.stderr) == ("ran __main__\n", "")
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12 dropped find_module finders")
+def test_a_module_from_an_old_protocol_loader_imports_and_is_hooked() -> None:
+    """A finder with only find_module/load_module (still honoured on 3.10 and 3.11)."""
+    name = f"legacy_{uuid.uuid4().hex}"
+    seen: list[ModuleType] = []
+
+    class LegacyFinder:
+        def find_module(self, fullname: str, path: object = None) -> object:
+            return self if fullname == name else None
+
+        def load_module(self, fullname: str) -> ModuleType:
+            module = ModuleType(fullname)
+            module.x = 1  # type: ignore[attr-defined]
+            sys.modules[fullname] = module
+            return module
+
+    finder = LegacyFinder()
+    sys.meta_path.append(finder)
+    try:
+        when_imported(name, seen.append)
+        module = importlib.import_module(name)
+    finally:
+        sys.meta_path.remove(finder)
+        sys.modules.pop(name, None)
+    assert module.x == 1
+    assert seen == [module]
