@@ -53,7 +53,8 @@ def warn_of_endpoint_mistakes(protocol: str, endpoint: str | None) -> None:
                            os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"], True))
     for signal in ("LOGS", "TRACES"):
         variable = f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"
-        if os.environ.get(variable, "").strip():
+        # configure(endpoint=...) wins over the signal's own variable: then it is not used.
+        if endpoint is None and os.environ.get(variable, "").strip():
             candidates.append((variable, os.environ[variable], False))
     for variable, value, base in candidates:
         for problem in endpoint_problems(protocol, variable, value, base=base):
