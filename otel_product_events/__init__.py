@@ -13,6 +13,7 @@ use, and its ``emit`` then waits until the import is done, as an emit interrupti
 does.
 """
 
+import sys
 from _thread import get_ident
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +110,12 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which would take any name f
         if thread in _importing:  # a signal handler, interrupting the first use in its thread
             if name == "emit":
                 return _emit_later
-            raise AttributeError(f"{__name__}.{name} is being imported (first use)")
+            # Any other name: its module may be loaded already (flush and shutdown are, once
+            # configure() ran); importing it here could meet the interrupted import half done.
+            found = getattr(sys.modules.get(_LAZY[name]), name, None)
+            if found is None:
+                raise AttributeError(f"{__name__}.{name} is being imported (first use)")
+            return found
         import importlib
 
         _importing.add(thread)

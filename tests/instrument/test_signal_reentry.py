@@ -87,3 +87,33 @@ def test_a_signal_handler_emitting_during_the_first_use_waits_for_the_import(
                                                     str(tmp_path)}))
     assert report["during_first_use"] > 0  # (else the test proves nothing)
     assert report["signalled"] == report["handled"]
+
+
+FLUSH_DURING_FIRST_USE = """
+import json, signal
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from otel_product_events.pipeline.providers import configure  # (no public name used yet)
+import otel_product_events as pe
+
+configure(log_exporter=InMemoryLogRecordExporter())
+flushed, started = [], []
+
+def handler(signum, frame):
+    if "track" not in vars(pe) and not started:  # once, inside the first use
+        started.append(True)
+        flushed.append(pe.flush(0.01))
+
+signal.signal(signal.SIGALRM, handler)
+signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+pe.track  # the first use: imports every public name
+signal.setitimer(signal.ITIMER_REAL, 0, 0)
+print(json.dumps({"flushed": flushed}))
+"""
+
+
+def test_a_signal_handler_flushing_during_the_first_use_gets_flush(tmp_path: object) -> None:
+    """A SIGTERM-style handler calling pe.flush() while the first use imports the public
+    names: flush is loaded already (configure ran), so it is handed over, not an error."""
+    report = last_json_line(run_bounded(FLUSH_DURING_FIRST_USE, {
+        "OTEL_PRODUCT_EVENTS_STATE_DIR": str(tmp_path)}))
+    assert report["flushed"] == [True]
