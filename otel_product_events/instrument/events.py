@@ -2,9 +2,9 @@
 
 Every event carries its name as the record's ``event_name``, the instrumentation scope
 ``otel_product_events``, a timestamp (the SDK leaves it empty; semantic conventions require it
-for events), ``log.record.uid``, the trace/span ids of the context it is emitted in, and
-``app.installation.id`` (unless the resource it goes out under already names this installation:
-:func:`configure` keeps it off the resource, which every signal of the application carries).
+for events), ``log.record.uid``, ``app.installation.id`` (on each event, not on the resource:
+every signal of the application carries that), and the trace/span ids of the context it is
+emitted in.
 """
 
 from __future__ import annotations
@@ -44,23 +44,6 @@ _MAX_GOOD_NAMES: Final = 4096
 # of at most 4 UTF-8 bytes, with a key of at most MAX_NAME_LENGTH such characters and framing.
 _FLAT: Final = frozenset({str, int, float, bool})
 _FLAT_MAX_BYTES: Final = 4 * (MAX_STRING_LENGTH + MAX_NAME_LENGTH) + 32
-
-
-# (logger, installation id, whether that logger's resource carries that id), decided once.
-_CARRIED: tuple[object, str, bool] = (None, "", False)
-
-
-def _on_resource(bound: object, installation: str) -> bool:
-    """Whether the records of ``bound`` go out under a resource that already says which
-    installation sent them (an operator's OTEL_RESOURCE_ATTRIBUTES may): then each record need
-    not repeat it."""
-    global _CARRIED
-    carried = _CARRIED
-    if carried[0] is not bound or carried[1] != installation:
-        resource = getattr(getattr(bound, "resource", None), "attributes", None) or {}
-        carried = _CARRIED = (bound, installation,
-                              resource.get(_INSTALLATION) == installation)
-    return carried[2]
 
 
 def _name_ok(event_name: str) -> bool:
@@ -123,10 +106,7 @@ def emit_event_unguarded(
         return
     now = time.time_ns()
     attributes[_UID] = new_uuid7(now)
-    bound = logger()
-    installation = installation_id()
-    if not _on_resource(bound, installation):
-        attributes[_INSTALLATION] = installation
+    attributes[_INSTALLATION] = installation_id()
     if policy.active():
         allowed = policy.enforce(event_name, attributes)
         if allowed is None:
@@ -134,6 +114,6 @@ def emit_event_unguarded(
         attributes = allowed
     if not _size_ok(event_name, attributes):
         return
-    bound.emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)
+    logger().emit(event_name=event_name, timestamp=now, attributes=attributes, context=context)
     if EXIT_WINDOW.deadline is not None:
         export_during_exit()
